@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import IntegrityError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from . import runs
+from .models import Business, GmailAccount, SyncRun
+
+
+@admin.register(Business)
+class BusinessAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(GmailAccount)
+class GmailAccountAdmin(admin.ModelAdmin):
+    """The refresh token is never shown, not even encrypted; only whether one is stored."""
+
+    list_display = ["email", "business", "status", "has_token", "last_synced_at"]
+    list_filter = ["status"]
+    search_fields = ["email", "business__name"]
+    exclude = ["refresh_token_encrypted"]
+    readonly_fields = ["has_token", "last_history_id", "last_synced_at", "created_at", "updated_at"]
+
+    @admin.display(boolean=True, description="token stored")
+    def has_token(self, obj: GmailAccount) -> bool:
+        return obj.has_token
+
+
+def _apply(request: HttpRequest, queryset: QuerySet[SyncRun], action, label: str) -> None:
+    done = 0
+    for run in queryset:
+        try:
+            action(run)
+            done += 1
+        except runs.TransitionRefused as exc:
+            messages.warning(request, str(exc))
+        except IntegrityError:
+            messages.error(request, f"Sync run {run.pk}: another run of {run.account} is already active.")
+    if done:
+        messages.success(request, f"{label}: {done} run(s).")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "account",
+        "mode",
+        "status",
+        "messages_scanned",
+        "saved_receipts",
+        "skipped_count",
+        "errors_count",
+        "heartbeat_age",
+        "duration",
+        "rate",
+        "created_at",
+    ]
+    list_filter = ["status", "mode"]
+    search_fields = ["account__email", "error_message"]
+    list_select_related = ["account"]
+    actions = ["cancel_runs", "resume_runs", "mark_runs_failed", "mark_runs_completed"]
+    readonly_fields = [f.name for f in SyncRun._meta.fields] + ["heartbeat_age", "duration", "rate"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="heartbeat age (s)")
+    def heartbeat_age(self, obj: SyncRun) -> float | None:
+        return obj.seconds_since_heartbeat
+
+    @admin.display(description="duration (s)")
+    def duration(self, obj: SyncRun) -> float | None:
+        value = obj.duration_seconds
+        return round(value, 1) if value is not None else None
+
+    @admin.display(description="messages/s")
+    def rate(self, obj: SyncRun) -> float | None:
+        return obj.messages_per_second
+
+    @admin.action(description="Cancel selected runs")
+    def cancel_runs(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
+        _apply(request, queryset, lambda run: runs.request_cancel(run=run), "Cancelled")
+
+    @admin.action(description="Resume selected runs from their checkpoint")
+    def resume_runs(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
+        from .services import resume_run
+
+        _apply(request, queryset, lambda run: resume_run(run=run), "Resumed")
+
+    @admin.action(description="Mark selected runs failed")
+    def mark_runs_failed(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
+        _apply(
+            request,
+            queryset,
+            lambda run: runs.mark_failed(run=run, message=f"Marked failed by {request.user}."),
+            "Marked failed",
+        )
+
+    @admin.action(description="Mark selected paused runs completed")
+    def mark_runs_completed(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
+        _apply(request, queryset, lambda run: runs.mark_completed(run=run), "Marked completed")

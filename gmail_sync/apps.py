@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class GmailSyncConfig(AppConfig):
+    name = "gmail_sync"
+    verbose_name = "Gmail sync"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,234 @@
+"""Tenants, their Gmail accounts and the sync runs over those accounts."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import crypto
+
+
+class Business(models.Model):
+    """A tenant: a business whose members see only its own accounts, runs and receipts."""
+
+    name = models.CharField(max_length=200, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="businesses", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "businesses"
+        verbose_name_plural = "businesses"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GmailAccount(models.Model):
+    """A connected Gmail mailbox of a business.
+
+    The refresh token is stored only encrypted (``refresh_token_encrypted``); read and write it
+    through the ``refresh_token`` property.
+    """
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        DISCONNECTED = "disconnected", "Disconnected"
+        ERROR = "error", "Error"
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="gmail_accounts")
+    email = models.EmailField()
+    refresh_token_encrypted = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONNECTED)
+    status_message = models.TextField(blank=True, default="")
+    last_history_id = models.CharField(max_length=32, blank=True, default="")
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "gmail_accounts"
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "email"], name="uniq_gmail_account_per_business"),
+            models.CheckConstraint(
+                condition=Q(status__in=["connected", "disconnected", "error"]),
+                name="chk_gmail_account_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def refresh_token(self) -> str:
+        if not self.refresh_token_encrypted:
+            return ""
+        return crypto.decrypt(self.refresh_token_encrypted)
+
+    @refresh_token.setter
+    def refresh_token(self, value: str) -> None:
+        self.refresh_token_encrypted = crypto.encrypt(value) if value else ""
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.refresh_token_encrypted)
+
+
+class SyncRun(models.Model):
+    """One sync of one Gmail account over a date range, or over its history since the last sync.
+
+    A run is a small state machine. The allowed transitions, each made with a conditional
+    ``UPDATE ... WHERE status = <from>`` so that two workers can never both own a run:
+
+    - ``running -> paused``     a slice used up its ``max_seconds_per_run`` (or was interrupted)
+                                 and saved its checkpoint; the next slice is enqueued.
+    - ``running -> completed``  the last page of the last month was committed.
+    - ``running -> failed``     an error of the run itself (access revoked, a bug); message kept.
+    - ``running -> cancelled``  a cancel request was honoured at a page boundary.
+    - ``paused -> running``     the next slice (or a resume, or the stale-run sweeper) claims it.
+    - ``paused -> cancelled``   cancelled between slices.
+    - ``paused -> failed``      marked failed by an operator.
+    - ``paused -> completed``   marked completed by an operator (a run stuck in paused).
+    - ``failed -> running``, ``cancelled -> running``  resumed by the user from the checkpoint.
+
+    ``completed`` is final. A ``running`` run whose heartbeat is older than
+    ``SYNC_STALE_AFTER_SECONDS`` was orphaned by a dead worker and is reclaimed in place
+    (``running -> running`` with a new heartbeat) by the sweeper.
+
+    The database holds the invariants: the status check ``chk_receipt_sync_status``, at most
+    one ``running``/``paused`` run per account, ``saved + skipped + errors = scanned``, a
+    finished time on every final status, and ``from_date <= to_date``.
+    """
+
+    class Mode(models.TextChoices):
+        INCREMENTAL = "incremental", "Incremental"
+        FULL_BACKFILL = "full_backfill", "Full backfill"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.RUNNING, Status.PAUSED)
+    FINAL_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+    RESUMABLE_STATUSES = (Status.PAUSED, Status.FAILED, Status.CANCELLED)
+
+    account = models.ForeignKey(GmailAccount, on_delete=models.CASCADE, related_name="sync_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.INCREMENTAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+
+    # The run's configuration, fixed when it starts.
+    from_date = models.DateField(null=True, blank=True)
+    to_date = models.DateField(null=True, blank=True)
+    months_back = models.IntegerField(null=True, blank=True)
+    run_to_completion = models.BooleanField(default=False, db_default=False)
+    max_seconds_per_run = models.IntegerField(null=True, blank=True)
+    # Incremental runs over Gmail's history start here; empty for a range scan.
+    start_history_id = models.CharField(max_length=32, blank=True, default="")
+
+    # Counters: saved + skipped + errors = scanned, always.
+    messages_scanned = models.IntegerField(default=0, db_default=0)
+    saved_receipts = models.IntegerField(default=0, db_default=0)
+    skipped_count = models.IntegerField(default=0, db_default=0)
+    errors_count = models.IntegerField(default=0, db_default=0)
+    pages_scanned = models.IntegerField(default=0, db_default=0)
+    estimated_total = models.IntegerField(null=True, blank=True)
+    slices_count = models.IntegerField(default=0, db_default=0)
+
+    # The checkpoint: the next page to read is ``last_page_token`` of ``current_month``.
+    last_page_token = models.TextField(blank=True, default="")
+    current_month = models.CharField(max_length=7, blank=True, default="")
+    has_next = models.BooleanField(default=True, db_default=True)
+
+    cancel_requested = models.BooleanField(default=False, db_default=False)
+    error_message = models.TextField(blank=True, default="")
+    worker_id = models.CharField(max_length=200, blank=True, default="")
+
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "receipt_sync_runs"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "last_heartbeat_at"], name="idx_sync_runs_status_hb")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["running", "paused", "completed", "failed", "cancelled"]),
+                name="chk_receipt_sync_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(mode__in=["incremental", "full_backfill"]), name="chk_receipt_sync_mode"
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status__in=["running", "paused"]),
+                name="uniq_active_sync_run_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(messages_scanned=F("saved_receipts") + F("skipped_count") + F("errors_count")),
+                name="chk_receipt_sync_counters_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    messages_scanned__gte=0,
+                    saved_receipts__gte=0,
+                    skipped_count__gte=0,
+                    errors_count__gte=0,
+                    pages_scanned__gte=0,
+                ),
+                name="chk_receipt_sync_counters_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(from_date__isnull=True) | Q(to_date__isnull=True) | Q(from_date__lte=F("to_date")),
+                name="chk_receipt_sync_date_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(months_back__isnull=True) | Q(months_back__gte=1, months_back__lte=120),
+                name="chk_receipt_sync_months_back",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_seconds_per_run__isnull=True) | Q(max_seconds_per_run__gte=1),
+                name="chk_receipt_sync_max_seconds",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["completed", "failed", "cancelled"]) | Q(finished_at__isnull=False),
+                name="chk_receipt_sync_finished_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sync run {self.pk} ({self.mode}, {self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.started_at:
+            return None
+        end = self.finished_at or timezone.now()
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+    @property
+    def messages_per_second(self) -> float | None:
+        duration = self.duration_seconds
+        if not duration:
+            return None
+        return round(self.messages_scanned / duration, 2)
+
+    @property
+    def seconds_since_heartbeat(self) -> float | None:
+        if not self.last_heartbeat_at:
+            return None
+        return round((timezone.now() - self.last_heartbeat_at).total_seconds(), 1)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from .models import Receipt, ReceiptAttachment
+
+
+class ReceiptAttachmentInline(admin.TabularInline):
+    model = ReceiptAttachment
+    extra = 0
+    can_delete = False
+    fields = ["link", "content_type", "size", "sha256", "skipped_reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.display(description="file")
+    def link(self, obj: ReceiptAttachment) -> str:
+        if not obj.file:
+            return obj.filename
+        return format_html('<a href="{}">{}</a>', obj.file.url, obj.filename)
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(admin.ModelAdmin):
+    list_display = ["vendor", "amount", "currency", "receipt_date", "account", "confidence", "review_status"]
+    list_filter = ["review_status", "currency"]
+    search_fields = ["vendor", "subject", "sender_email", "invoice_number"]
+    list_select_related = ["account"]
+    date_hierarchy = "received_at"
+    inlines = [ReceiptAttachmentInline]
+    readonly_fields = ["account", "sync_run", "gmail_message_id", "gmail_thread_id", "reasons", "created_at"]

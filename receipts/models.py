@@ -1,0 +1,102 @@
+"""Receipts found in Gmail and the files that came with them."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from gmail_sync.models import GmailAccount, SyncRun
+
+
+class Receipt(models.Model):
+    """A receipt or invoice recognised in one Gmail message.
+
+    Stored once per (account, Gmail message id): the unique constraint, not a lookup, is what
+    keeps a retried, resumed or repeated sync from storing a message twice.
+    """
+
+    class ReviewStatus(models.TextChoices):
+        PENDING = "pending", "Pending review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    account = models.ForeignKey(GmailAccount, on_delete=models.CASCADE, related_name="receipts")
+    sync_run = models.ForeignKey(
+        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="receipts"
+    )
+    gmail_message_id = models.CharField(max_length=64)
+    gmail_thread_id = models.CharField(max_length=64, blank=True, default="")
+    sender_email = models.CharField(max_length=320, blank=True, default="")
+    sender_name = models.CharField(max_length=300, blank=True, default="")
+    subject = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField(null=True, blank=True)
+    vendor = models.CharField(max_length=300, blank=True, default="")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    receipt_date = models.DateField(null=True, blank=True)
+    invoice_number = models.CharField(max_length=100, blank=True, default="")
+    vat_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    confidence = models.SmallIntegerField(default=0)
+    review_status = models.CharField(
+        max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    reasons = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "receipts"
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "received_at"], name="idx_receipts_account_received"),
+            models.Index(fields=["account", "receipt_date"], name="idx_receipts_account_date"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "gmail_message_id"], name="uniq_receipt_per_account_message"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=100), name="chk_receipt_confidence"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency="") | Q(currency__regex=r"^[A-Z]{3}$"), name="chk_receipt_currency"
+            ),
+            models.CheckConstraint(
+                condition=Q(review_status__in=["pending", "approved", "rejected"]),
+                name="chk_receipt_review_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        money = f" {self.amount} {self.currency}" if self.amount is not None else ""
+        return f"{self.vendor or self.sender_email}{money}"
+
+
+def attachment_upload_to(instance: ReceiptAttachment, filename: str) -> str:
+    # Files are addressed by content, so identical files share one stored copy.
+    return f"attachments/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class ReceiptAttachment(models.Model):
+    """A PDF or image that came with a receipt, stored on Django's storage by its SHA-256."""
+
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_upload_to, max_length=200, blank=True)
+    original_filename = models.CharField(max_length=500, blank=True, default="")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Why the bytes were not stored (too large, unreadable); empty when ``file`` is set.
+    skipped_reason = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "receipt_attachments"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["receipt", "sha256"], name="uniq_attachment_per_receipt_sha256"),
+            models.CheckConstraint(condition=Q(size__gte=0), name="chk_attachment_size"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from gmail_sync.models import SyncRun
+from tests.factories import GmailAccountFactory, SyncRunFactory
+
+pytestmark = pytest.mark.django_db
+
+
+
+
+def test_run_list_shows_counters_and_filters(admin_client) -> None:
+    SyncRunFactory(status=SyncRun.Status.PAUSED)
+    response = admin_client.get(reverse("admin:gmail_sync_syncrun_changelist") + "?status__exact=paused")
+    assert response.status_code == 200
+    body = response.content.decode().lower()
+    assert "heartbeat age" in body and "messages/s" in body
+    assert "paused" in body
+
+
+def test_account_page_never_shows_the_token(admin_client) -> None:
+    account = GmailAccountFactory(refresh_token="1//ADMIN-SECRET")
+    response = admin_client.get(reverse("admin:gmail_sync_gmailaccount_change", args=[account.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "ADMIN-SECRET" not in body
+    assert account.refresh_token_encrypted not in body
+
+
+def test_mark_completed_closes_a_run_stuck_in_paused(admin_client) -> None:
+    stuck = SyncRunFactory(status=SyncRun.Status.PAUSED)
+    finished = SyncRunFactory(status=SyncRun.Status.FAILED, finished_at=timezone.now())
+    admin_client.post(
+        reverse("admin:gmail_sync_syncrun_changelist"),
+        {"action": "mark_runs_completed", "_selected_action": [stuck.pk, finished.pk]},
+    )
+    stuck.refresh_from_db()
+    finished.refresh_from_db()
+    assert stuck.status == SyncRun.Status.COMPLETED and stuck.finished_at is not None
+    assert finished.status == SyncRun.Status.FAILED
+
+
+def test_cancel_action_cancels_a_paused_run_and_flags_a_running_one(admin_client) -> None:
+    paused = SyncRunFactory(status=SyncRun.Status.PAUSED)
+    running = SyncRunFactory(status=SyncRun.Status.RUNNING)
+    admin_client.post(
+        reverse("admin:gmail_sync_syncrun_changelist"),
+        {"action": "cancel_runs", "_selected_action": [paused.pk, running.pk]},
+    )
+    paused.refresh_from_db()
+    running.refresh_from_db()
+    assert paused.status == SyncRun.Status.CANCELLED
+    assert running.status == SyncRun.Status.RUNNING and running.cancel_requested
+
+
+def test_mark_failed_keeps_the_checkpoint(admin_client) -> None:
+    run = SyncRunFactory(status=SyncRun.Status.PAUSED, last_page_token="tok-7", current_month="2024-03")
+    admin_client.post(
+        reverse("admin:gmail_sync_syncrun_changelist"),
+        {"action": "mark_runs_failed", "_selected_action": [run.pk]},
+    )
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED
+    assert (run.last_page_token, run.current_month) == ("tok-7", "2024-03")
+    assert "Marked failed by" in run.error_message
+
+
+def test_counters_are_read_only(admin_client) -> None:
+    run = SyncRunFactory()
+    response = admin_client.get(reverse("admin:gmail_sync_syncrun_change", args=[run.pk]))
+    assert response.status_code == 200
+    assert 'name="messages_scanned"' not in response.content.decode()
