@@ -1,0 +1,347 @@
+"""The one seam between this service and Gmail.
+
+Everything that talks to Gmail goes through ``GmailClient``, and nothing else in the project
+imports googleapiclient. Here live the quota (a per-account token bucket), batching, retries
+with backoff, and the refresh of access tokens. The client is the real
+google-api-python-client, built from its bundled discovery document and rooted at
+``GMAIL_API_ROOT_URL``, so pointing that setting at the bundled emulator tests the same code
+that talks to Google.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import math
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from django.conf import settings
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest
+
+logger = logging.getLogger(__name__)
+
+SCOPES = ["https://www.googleapis.com/auth/gmail.readonly"]
+# Quota units per call, from Gmail's published table.
+COSTS = {"messages.list": 5, "messages.get": 5, "messages.attachments.get": 5, "history.list": 2, "getProfile": 1}
+MAX_BATCH = 50  # Gmail refuses batches of more than 50 inner requests.
+RETRYABLE_403_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    socket.timeout,
+    TimeoutError,
+    ConnectionError,
+    http.client.HTTPException,
+    httplib2.HttpLib2Error,
+    google.auth.exceptions.TransportError,
+    OSError,
+)
+
+
+class GmailError(Exception):
+    """A Gmail call failed for good."""
+
+
+class AccessRevoked(GmailError):
+    """The refresh token was revoked or expired: the user must reconnect. Never retried."""
+
+
+class MessageNotFound(GmailError):
+    """The message (or attachment) is gone: an error of that one message."""
+
+
+class HistoryExpired(GmailError):
+    """Gmail no longer keeps history that old; fall back to a range scan."""
+
+
+class GmailUnavailable(GmailError):
+    """Transient failures went on past the retry budget."""
+
+
+class _Transient(Exception):
+    def __init__(self, description: str, retry_after: float | None = None) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
+class TokenBucket:
+    """Units per second with a one-second burst; ``acquire`` waits until the units are there."""
+
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rate = float(rate)
+        self.capacity = float(rate)
+        self._tokens = float(rate)
+        self._clock = clock
+        self._sleep = sleep
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self, cost: float) -> float:
+        """Take ``cost`` units, sleeping as needed; returns the seconds waited."""
+        cost = min(float(cost), self.capacity)
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= cost:
+                    self._tokens -= cost
+                    return waited
+                wait = (cost - self._tokens) / self.rate
+            self._sleep(wait)
+            waited += wait
+
+
+_buckets: dict[str, TokenBucket] = {}
+_buckets_lock = threading.Lock()
+
+
+def bucket_for(account_key: str, rate: float) -> TokenBucket:
+    """The process-wide bucket of one account: every client of that account shares it."""
+    with _buckets_lock:
+        bucket = _buckets.get(account_key)
+        if bucket is None or bucket.rate != rate:
+            bucket = _buckets[account_key] = TokenBucket(rate)
+        return bucket
+
+
+@dataclass(frozen=True)
+class ListPage:
+    ids: list[str]
+    next_page_token: str | None
+    result_size_estimate: int
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    message_ids: list[str]
+    next_page_token: str | None
+    history_id: str
+
+
+def _error_reason(error: HttpError) -> str:
+    try:
+        payload = json.loads(error.content.decode("utf-8", "replace"))
+        errors = payload.get("error", {}).get("errors") or [{}]
+        return str(errors[0].get("reason") or payload.get("error", {}).get("status") or "")
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _retry_after(error: HttpError) -> float | None:
+    value = error.resp.get("retry-after") if error.resp is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _is_revoked(exc: google.auth.exceptions.RefreshError) -> bool:
+    text = " ".join(str(a) for a in exc.args)
+    return "invalid_grant" in text or "unauthorized_client" in text or "invalid_client" in text
+
+
+class GmailClient:
+    """Gmail for one account, with quota, batching, retries and token refresh built in.
+
+    Not thread-safe (httplib2 is not); make one client per thread. The quota bucket is shared
+    by every client of the same account in the process.
+    """
+
+    def __init__(
+        self,
+        *,
+        refresh_token: str,
+        account_key: str,
+        api_root: str | None = None,
+        token_uri: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        quota_units_per_second: float | None = None,
+        max_attempts: int = 8,
+        base_delay: float = 0.5,
+        max_delay: float = 32.0,
+        timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api_root = api_root or settings.GMAIL_API_ROOT_URL
+        if not self.api_root.endswith("/"):
+            self.api_root += "/"
+        self.credentials = Credentials(
+            token=None,
+            refresh_token=refresh_token,
+            token_uri=token_uri or settings.GOOGLE_TOKEN_URI,
+            client_id=client_id if client_id is not None else settings.GOOGLE_CLIENT_ID,
+            client_secret=client_secret if client_secret is not None else settings.GOOGLE_CLIENT_SECRET,
+            scopes=SCOPES,
+        )
+        self.http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=timeout))
+        self.service = build(
+            "gmail",
+            "v1",
+            http=self.http,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": self.api_root},
+        )
+        rate = quota_units_per_second or settings.GMAIL_QUOTA_UNITS_PER_SECOND
+        self.bucket = bucket_for(account_key, rate)
+        # A batch must fit in one second of quota, or Gmail refuses part of it every time.
+        self.batch_size = max(1, min(MAX_BATCH, math.floor(rate / COSTS["messages.get"])))
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._sleep = sleep
+        self._random = random.Random()
+        self.stats = {"retries": 0, "batches": 0, "calls": 0}
+
+    # -- retry machinery -----------------------------------------------------------------
+    def _backoff(self, attempt: int, retry_after: float | None) -> None:
+        delay = self._random.uniform(0, min(self.max_delay, self.base_delay * (2 ** attempt)))
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.max_delay * 4))
+        self.stats["retries"] += 1
+        self._sleep(delay)
+
+    def _classify(self, error: HttpError, *, not_found: type[GmailError] = MessageNotFound) -> BaseException:
+        status = error.resp.status if error.resp is not None else 0
+        reason = _error_reason(error)
+        if status == 429 or status >= 500 or (status == 403 and reason in RETRYABLE_403_REASONS):
+            return _Transient(f"HTTP {status} {reason}", _retry_after(error))
+        if status == 404:
+            return not_found(f"Gmail answered 404 ({reason or 'notFound'})")
+        if status == 401:
+            return _Transient("HTTP 401 (access token refused)")
+        return GmailError(f"Gmail answered HTTP {status} {reason}: {error._get_reason()}")
+
+    def _execute(self, method: str, request: Any, *, not_found: type[GmailError] = MessageNotFound) -> Any:
+        for attempt in range(self.max_attempts):
+            self.bucket.acquire(COSTS[method])
+            self.stats["calls"] += 1
+            try:
+                return request.execute(num_retries=0)
+            except HttpError as error:
+                outcome = self._classify(error, not_found=not_found)
+            except google.auth.exceptions.RefreshError as error:
+                if _is_revoked(error):
+                    raise AccessRevoked(
+                        "Google refused the stored refresh token (revoked or expired); reconnect the account."
+                    ) from error
+                outcome = _Transient(f"token refresh failed: {error}")
+            except TRANSPORT_ERRORS as error:
+                outcome = _Transient(f"{type(error).__name__}: {error}")
+            if not isinstance(outcome, _Transient):
+                raise outcome
+            logger.info("gmail %s transient failure (%s), attempt %d", method, outcome, attempt + 1)
+            if attempt + 1 < self.max_attempts:
+                self._backoff(attempt, outcome.retry_after)
+        raise GmailUnavailable(f"Gmail {method} kept failing after {self.max_attempts} attempts")
+
+    # -- calls ---------------------------------------------------------------------------
+    def get_profile(self) -> dict[str, Any]:
+        return self._execute("getProfile", self.service.users().getProfile(userId="me"))
+
+    def list_messages(self, *, q: str, page_token: str | None = None, max_results: int = 500) -> ListPage:
+        request = self.service.users().messages().list(
+            userId="me", q=q, maxResults=max_results, pageToken=page_token or None, includeSpamTrash=False
+        )
+        body = self._execute("messages.list", request)
+        return ListPage(
+            ids=[m["id"] for m in body.get("messages", [])],
+            next_page_token=body.get("nextPageToken"),
+            result_size_estimate=int(body.get("resultSizeEstimate", 0)),
+        )
+
+    def get_message(self, message_id: str, *, fmt: str = "raw") -> dict[str, Any]:
+        return self._execute("messages.get", self.service.users().messages().get(userId="me", id=message_id, format=fmt))
+
+    def get_attachment(self, message_id: str, attachment_id: str) -> dict[str, Any]:
+        request = self.service.users().messages().attachments().get(userId="me", messageId=message_id, id=attachment_id)
+        return self._execute("messages.attachments.get", request)
+
+    def list_history(self, *, start_history_id: str, page_token: str | None = None) -> HistoryPage:
+        request = self.service.users().history().list(
+            userId="me", startHistoryId=start_history_id, historyTypes="messageAdded",
+            pageToken=page_token or None, maxResults=500,
+        )
+        body = self._execute("history.list", request, not_found=HistoryExpired)
+        ids: list[str] = []
+        for record in body.get("history", []):
+            for added in record.get("messagesAdded", []):
+                message_id = added.get("message", {}).get("id")
+                if message_id and message_id not in ids:
+                    ids.append(message_id)
+        return HistoryPage(ids, body.get("nextPageToken"), str(body.get("historyId", start_history_id)))
+
+    def get_messages(self, ids: Iterable[str], *, fmt: str = "raw") -> dict[str, dict[str, Any] | GmailError]:
+        """Fetch messages in batches; each id maps to its resource or to its own error.
+
+        A part that fails transiently is sent again on its own (in the next, smaller batch)
+        and never given up silently: past the retry budget the whole call raises
+        ``GmailUnavailable`` so that the caller keeps its checkpoint before this page.
+        """
+        wanted = list(dict.fromkeys(ids))
+        results: dict[str, dict[str, Any] | GmailError] = {}
+        for start in range(0, len(wanted), self.batch_size):
+            self._fetch_chunk(wanted[start:start + self.batch_size], fmt, results)
+        return results
+
+    def _fetch_chunk(self, chunk: list[str], fmt: str, results: dict[str, dict[str, Any] | GmailError]) -> None:
+        pending = list(chunk)
+        for attempt in range(self.max_attempts):
+            transient: dict[str, _Transient] = {}
+
+            def callback(request_id: str, response: Any, exception: BaseException | None) -> None:
+                if exception is None:
+                    results[request_id] = response
+                    return
+                outcome = self._classify(exception) if isinstance(exception, HttpError) else _Transient(str(exception))
+                if isinstance(outcome, _Transient):
+                    transient[request_id] = outcome
+                else:
+                    results[request_id] = outcome  # type: ignore[assignment]
+
+            batch = BatchHttpRequest(callback=callback, batch_uri=self.api_root + "batch")
+            messages = self.service.users().messages()
+            for message_id in pending:
+                batch.add(messages.get(userId="me", id=message_id, format=fmt), request_id=message_id)
+            self.bucket.acquire(COSTS["messages.get"] * len(pending))
+            self.stats["batches"] += 1
+            self.stats["calls"] += len(pending)
+            try:
+                batch.execute(http=self.http)
+            except google.auth.exceptions.RefreshError as error:
+                if _is_revoked(error):
+                    raise AccessRevoked(
+                        "Google refused the stored refresh token (revoked or expired); reconnect the account."
+                    ) from error
+                transient = {mid: _Transient(str(error)) for mid in pending if mid not in results}
+            except HttpError as error:
+                outcome = self._classify(error)
+                if not isinstance(outcome, _Transient):
+                    raise GmailError(f"Gmail refused a batch: {outcome}") from error
+                transient = {mid: outcome for mid in pending if mid not in results}
+            except TRANSPORT_ERRORS as error:
+                transient = {mid: _Transient(f"{type(error).__name__}: {error}") for mid in pending if mid not in results}
+            pending = [mid for mid in pending if mid not in results]
+            if not pending:
+                return
+            if attempt + 1 < self.max_attempts:
+                retry_after = max((t.retry_after or 0.0 for t in transient.values()), default=0.0) or None
+                logger.info("gmail batch: %d of %d parts to retry", len(pending), len(chunk))
+                self._backoff(attempt, retry_after)
+        raise GmailUnavailable(
+            f"Gmail messages.get kept failing for {len(pending)} message(s) after {self.max_attempts} attempts"
+        )

@@ -1,0 +1,455 @@
+"""The emulator's HTTP server: Gmail's REST API, OAuth endpoints, quota, latency and faults."""
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import json
+import random
+import re
+import secrets
+import socket
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .mailbox import EmulatedMessage, Mailbox, QueryError, b64url, parse_attachment_id
+
+COSTS = {"messages.list": 5, "messages.get": 5, "messages.attachments.get": 5, "history.list": 2,
+         "getProfile": 1}
+MAX_BATCH_PARTS = 50
+STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+                404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+REASONS = {400: "invalidArgument", 401: "authError", 403: "forbidden", 404: "notFound",
+           429: "rateLimitExceeded", 500: "backendError", 503: "backendError"}
+
+
+@dataclass
+class EmulatorOptions:
+    """How the emulator behaves; every field can be changed while it runs."""
+
+    quota_units_per_second: float | None = None  # None: no quota
+    latency_ms: tuple[float, float] = (0.0, 0.0)  # uniform per HTTP request
+    fault_rate: float = 0.0  # share of requests (and of batch parts) that fail: 5xx or a dropped connection
+    access_token_lifetime: int = 3600
+    retry_after_seconds: int | None = None  # sent with 429s when set
+    max_results_limit: int = 500
+    seed: int | None = None
+    refresh_tokens: set[str] = field(default_factory=lambda: {"demo-refresh-token"})
+
+
+class _Bucket:
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self, cost: float) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens + 1e-9 < cost:
+                return False
+            self.tokens -= cost
+            return True
+
+
+class _Response:
+    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
+                 raw: bytes | None = None) -> None:
+        self.status = status
+        self.headers = {"Content-Type": "application/json; charset=UTF-8", **(headers or {})}
+        self.body = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
+
+
+def _error(status: int, message: str, reason: str | None = None) -> _Response:
+    return _Response(status, {"error": {
+        "code": status,
+        "message": message,
+        "errors": [{"message": message, "domain": "global" if status != 429 else "usageLimits",
+                    "reason": reason or REASONS.get(status, "unknown")}],
+        "status": STATUS_NAMES.get(status, "UNKNOWN"),
+    }})
+
+
+class _Dropped(Exception):
+    """Close the connection without answering, as a flaky network does."""
+
+
+ROUTES = [
+    (re.compile(r"^/gmail/v1/users/([^/]+)/profile$"), "getProfile"),
+    (re.compile(r"^/gmail/v1/users/([^/]+)/messages$"), "messages.list"),
+    (re.compile(r"^/gmail/v1/users/([^/]+)/messages/([^/]+)$"), "messages.get"),
+    (re.compile(r"^/gmail/v1/users/([^/]+)/messages/([^/]+)/attachments/([^/]+)$"), "messages.attachments.get"),
+    (re.compile(r"^/gmail/v1/users/([^/]+)/history$"), "history.list"),
+]
+
+
+class GmailEmulator:
+    """A loopback Gmail API server over one mailbox.
+
+    ``calls`` counts requests by method; ``fetches`` counts successful ``messages.get`` per
+    message id and ``failed_fetches`` the failed ones, so tests can prove that no message was
+    fetched twice except after a failure.
+    """
+
+    def __init__(self, mailbox: Mailbox, options: EmulatorOptions | None = None,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
+        self.mailbox = mailbox
+        self.options = options or EmulatorOptions()
+        self._random = random.Random(self.options.seed)
+        self._lock = threading.Lock()
+        self._access_tokens: dict[str, float] = {}
+        self._codes: dict[str, str] = {}
+        self.revoked: list[str] = []
+        self.calls: Counter[str] = Counter()
+        self.fetches: Counter[str] = Counter()
+        self.failed_fetches: Counter[str] = Counter()
+        self.token_grants: Counter[str] = Counter()
+        self._bucket: _Bucket | None = None
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def token_uri(self) -> str:
+        return self.url + "token"
+
+    def start(self) -> GmailEmulator:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gmail-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> GmailEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- control -------------------------------------------------------------------------
+    def issue_refresh_token(self) -> str:
+        token = "1//emu-" + secrets.token_urlsafe(24)
+        self.options.refresh_tokens.add(token)
+        return token
+
+    def revoke(self, token: str) -> None:
+        self.options.refresh_tokens.discard(token)
+        self.revoked.append(token)
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.fetches.clear()
+            self.failed_fetches.clear()
+
+    def _chance(self, rate: float) -> bool:
+        with self._lock:
+            return rate > 0 and self._random.random() < rate
+
+    def _charge(self, method: str) -> bool:
+        rate = self.options.quota_units_per_second
+        if not rate:
+            return True
+        with self._lock:
+            if self._bucket is None or self._bucket.rate != rate:
+                self._bucket = _Bucket(rate)
+            bucket = self._bucket
+        return bucket.take(COSTS[method])
+
+    # -- OAuth ---------------------------------------------------------------------------
+    def _token(self, form: dict[str, str]) -> _Response:
+        grant = form.get("grant_type", "")
+        self.token_grants[grant] += 1
+        refresh_token = None
+        if grant == "refresh_token":
+            refresh_token = form.get("refresh_token", "")
+            if refresh_token not in self.options.refresh_tokens:
+                return _Response(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+        elif grant == "authorization_code":
+            with self._lock:
+                refresh_token = self._codes.pop(form.get("code", ""), None)
+            if refresh_token is None:
+                return _Response(400, {"error": "invalid_grant", "error_description": "Malformed auth code."})
+        else:
+            return _Response(400, {"error": "unsupported_grant_type", "error_description": f"Invalid grant_type: {grant}"})
+        access = "ya29.emu-" + secrets.token_urlsafe(24)
+        with self._lock:
+            self._access_tokens[access] = time.time() + self.options.access_token_lifetime
+        body = {"access_token": access, "expires_in": self.options.access_token_lifetime,
+                "token_type": "Bearer",
+                "scope": "https://www.googleapis.com/auth/gmail.readonly openid https://www.googleapis.com/auth/userinfo.email"}
+        if grant == "authorization_code":
+            body["refresh_token"] = refresh_token
+            body["id_token"] = ""
+        return _Response(200, body)
+
+    def _authorize(self, query: dict[str, str]) -> _Response:
+        redirect_uri = query.get("redirect_uri", "")
+        if not redirect_uri:
+            return _error(400, "Missing required parameter: redirect_uri")
+        code = "4/emu-" + secrets.token_urlsafe(16)
+        with self._lock:
+            self._codes[code] = self.issue_refresh_token()
+        params = {"code": code, "scope": query.get("scope", "")}
+        if "state" in query:
+            params["state"] = query["state"]
+        sep = "&" if "?" in redirect_uri else "?"
+        return _Response(302, raw=b"", headers={"Location": redirect_uri + sep + urllib.parse.urlencode(params)})
+
+    def _authenticated(self, headers: Any) -> bool:
+        value = headers.get("Authorization") or headers.get("authorization") or ""
+        if not value.startswith("Bearer "):
+            return False
+        with self._lock:
+            expiry = self._access_tokens.get(value[7:].strip())
+        return expiry is not None and expiry > time.time()
+
+    # -- the API -------------------------------------------------------------------------
+    def dispatch(self, method: str, target: str, headers: Any, body: bytes, *, in_batch: bool = False) -> _Response:
+        parsed = urllib.parse.urlsplit(target)
+        path = parsed.path
+        query_pairs = urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
+        query = dict(query_pairs)
+        if path == "/token" and method == "POST":
+            return self._token(dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"))))
+        if path in {"/o/oauth2/auth", "/o/oauth2/v2/auth"} and method == "GET":
+            return self._authorize(query)
+        if path in {"/revoke", "/o/oauth2/revoke"} and method in {"POST", "GET"}:
+            form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"))) | query
+            self.revoke(form.get("token", ""))
+            return _Response(200, {})
+        for pattern, name in ROUTES:
+            match = pattern.match(path)
+            if match:
+                break
+        else:
+            return _error(404, f"Not found: {path}")
+        if method != "GET":
+            return _error(405, f"Method {method} not allowed")
+        self.calls[name] += 1
+        if not self._authenticated(headers):
+            return _error(401, "Request had invalid authentication credentials. Expected OAuth 2 access token.")
+        user = urllib.parse.unquote(match.group(1))
+        if user not in {"me", self.mailbox.address}:
+            return _error(403, "Delegation denied for " + user, "forbidden")
+        if in_batch and self._chance(self.options.fault_rate):
+            return _error(self._random.choice([500, 503]), "Backend Error")
+        if not self._charge(name):
+            limited = _error(429, "User-rate limit exceeded.", "rateLimitExceeded")
+            if self.options.retry_after_seconds:
+                limited.headers["Retry-After"] = str(self.options.retry_after_seconds)
+            return limited
+        try:
+            if name == "getProfile":
+                return _Response(200, {"emailAddress": self.mailbox.address, "messagesTotal": len(self.mailbox),
+                                       "threadsTotal": len(self.mailbox), "historyId": str(self.mailbox.history_id)})
+            if name == "messages.list":
+                return self._list(query, query_pairs)
+            if name == "messages.get":
+                return self._get(urllib.parse.unquote(match.group(2)), query, query_pairs)
+            if name == "messages.attachments.get":
+                return self._attachment(urllib.parse.unquote(match.group(2)), urllib.parse.unquote(match.group(3)))
+            return self._history(query)
+        except QueryError as exc:
+            return _error(400, str(exc))
+
+    def _list(self, query: dict[str, str], pairs: list[tuple[str, str]]) -> _Response:
+        try:
+            max_results = int(query.get("maxResults", "100"))
+        except ValueError:
+            return _error(400, "Invalid value for maxResults")
+        if max_results < 1:
+            return _error(400, "Invalid maxResults")
+        max_results = min(max_results, self.options.max_results_limit)
+        include = query.get("includeSpamTrash", "false").lower() == "true"
+        labels = [v for k, v in pairs if k == "labelIds"]
+        found = self.mailbox.search(q=query.get("q", ""), label_ids=labels, include_spam_trash=include)
+        start = 0
+        token = query.get("pageToken")
+        if token:
+            key = _decode_page_token(token)
+            if key is None:
+                return _error(400, "Invalid pageToken")
+            # Keyset: the page starts after the last message of the previous one, so mail that
+            # arrives while a client pages never shifts what it has not yet seen.
+            start = next((i for i, m in enumerate(found) if (-m.internal_date_ms, m.id) > key), len(found))
+        page = found[start:start + max_results]
+        body: dict[str, Any] = {"resultSizeEstimate": len(found)}
+        if page:
+            body["messages"] = [{"id": m.id, "threadId": m.thread_id} for m in page]
+        if start + max_results < len(found):
+            last = page[-1]
+            body["nextPageToken"] = _encode_page_token((-last.internal_date_ms, last.id))
+        return _Response(200, body)
+
+    def _get(self, message_id: str, query: dict[str, str], pairs: list[tuple[str, str]]) -> _Response:
+        message = self.mailbox.get(message_id)
+        if message is None:
+            self.failed_fetches[message_id] += 1
+            return _error(404, "Requested entity was not found.")
+        fmt = query.get("format", "full")
+        if fmt not in {"full", "metadata", "minimal", "raw"}:
+            return _error(400, f"Invalid format: {fmt}")
+        with self._lock:
+            self.fetches[message_id] += 1
+        return _Response(200, message.resource(fmt, [v for k, v in pairs if k == "metadataHeaders"]))
+
+    def _attachment(self, message_id: str, attachment_id: str) -> _Response:
+        message: EmulatedMessage | None = self.mailbox.get(message_id)
+        decoded = parse_attachment_id(attachment_id)
+        if message is None or decoded is None or decoded[0] != message_id:
+            return _error(404, "Requested entity was not found.")
+        data = message.attachment(decoded[1])
+        if data is None:
+            return _error(404, "Requested entity was not found.")
+        return _Response(200, {"attachmentId": attachment_id, "size": len(data), "data": b64url(data)})
+
+    def _history(self, query: dict[str, str]) -> _Response:
+        try:
+            start = int(query.get("startHistoryId", ""))
+        except ValueError:
+            return _error(400, "Invalid startHistoryId")
+        try:
+            records = self.mailbox.history_since(start)
+        except KeyError:
+            return _error(404, "Requested entity was not found.")
+        try:
+            max_results = min(int(query.get("maxResults", "100")), 500)
+        except ValueError:
+            return _error(400, "Invalid maxResults")
+        offset = int(query["pageToken"]) if query.get("pageToken", "").isdigit() else 0
+        page = records[offset:offset + max_results]
+        body: dict[str, Any] = {"historyId": str(self.mailbox.history_id)}
+        if page:
+            body["history"] = [
+                {"id": str(hid), "messages": [{"id": m.id, "threadId": m.thread_id}],
+                 "messagesAdded": [{"message": {"id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids}}]}
+                for hid, m in page
+            ]
+        if offset + max_results < len(records):
+            body["nextPageToken"] = str(offset + max_results)
+        return _Response(200, body)
+
+    def batch(self, content_type: str, body: bytes, headers: Any) -> _Response:
+        parsed = email.message_from_bytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body, policy=email.policy.compat32
+        )
+        parts = parsed.get_payload() if parsed.is_multipart() else None
+        if not isinstance(parts, list) or not parts:
+            return _error(400, "Batch request must be multipart/mixed with at least one part")
+        if len(parts) > MAX_BATCH_PARTS:
+            return _error(400, f"Too many requests in batch: {len(parts)} > {MAX_BATCH_PARTS}")
+        boundary = "batch_" + secrets.token_hex(12)
+        out = []
+        for part in parts:
+            content_id = part.get("Content-ID", "")
+            payload = part.get_payload(decode=False)
+            request_line, _, rest = payload.partition("\n")
+            head, _, inner_body = rest.replace("\r\n", "\n").partition("\n\n")
+            inner_headers = email.message_from_string(head + "\n\n", policy=email.policy.compat32)
+            if not inner_headers.get("Authorization") and headers.get("Authorization"):
+                inner_headers["Authorization"] = headers.get("Authorization")
+            method, target = request_line.strip().split(" ")[:2]
+            response = self.dispatch(method, target, inner_headers, inner_body.encode(), in_batch=True)
+            reply_id = "<response-" + content_id.strip("<>") + ">"
+            header_lines = "".join(f"{k}: {v}\r\n" for k, v in response.headers.items())
+            out.append(
+                f"--{boundary}\r\nContent-Type: application/http\r\nContent-ID: {reply_id}\r\n\r\n"
+                f"HTTP/1.1 {response.status} {_reason(response.status)}\r\n{header_lines}"
+                f"Content-Length: {len(response.body)}\r\n\r\n".encode() + response.body + b"\r\n"
+            )
+        data = b"".join(out) + f"--{boundary}--\r\n".encode()
+        return _Response(200, raw=data, headers={"Content-Type": f"multipart/mixed; boundary={boundary}"})
+
+    # -- HTTP plumbing -------------------------------------------------------------------
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "GmailEmulator/1.0"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                low, high = emulator.options.latency_ms
+                if high > 0:
+                    time.sleep(emulator._random.uniform(low, high) / 1000.0)
+                path = urllib.parse.urlsplit(self.path).path
+                is_api = path.startswith("/gmail/") or path.startswith("/batch")
+                if is_api and emulator._chance(emulator.options.fault_rate):
+                    if emulator._chance(0.5):
+                        self._drop()
+                        return
+                    self._send(_error(emulator._random.choice([500, 502, 503]), "Backend Error"))
+                    return
+                if path.startswith("/batch") and self.command == "POST":
+                    emulator.calls["batch"] += 1
+                    if not emulator._authenticated(self.headers):
+                        response = _error(401, "Request had invalid authentication credentials.")
+                    else:
+                        response = emulator.batch(self.headers.get("Content-Type", ""), body, self.headers)
+                else:
+                    response = emulator.dispatch(self.command, self.path, self.headers, body)
+                self._send(response)
+
+            def _drop(self) -> None:
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+            def _send(self, response: _Response) -> None:
+                self.send_response(response.status)
+                for key, value in response.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+
+            do_GET = do_POST = _serve
+
+        return Handler
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _encode_page_token(key: tuple[int, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def _decode_page_token(token: str) -> tuple[int, str] | None:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return int(value[0]), str(value[1])
+    except (ValueError, TypeError, IndexError):
+        return None
