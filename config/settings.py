@@ -171,6 +171,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # the longest slice (MAX_SECONDS_PER_RUN) so a live slice is never delivered twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(3600, MAX_SECONDS_PER_RUN * 4)}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+SYNC_SWEEP_EVERY_SECONDS = env.int("SYNC_SWEEP_EVERY_SECONDS", default=60)
+# Minutes between automatic incremental syncs of every connected account; 0 turns them off.
+PERIODIC_INCREMENTAL_SYNC_MINUTES = env.int("PERIODIC_INCREMENTAL_SYNC_MINUTES", default=0)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-sync-runs": {"task": "gmail_sync.sweep_stale_runs", "schedule": float(SYNC_SWEEP_EVERY_SECONDS)},
+}
+if PERIODIC_INCREMENTAL_SYNC_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["incremental-sync-all"] = {
+        "task": "gmail_sync.incremental_sync_all",
+        "schedule": PERIODIC_INCREMENTAL_SYNC_MINUTES * 60.0,
+    }
 
 # --- REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -132,6 +132,8 @@ class SyncRun(models.Model):
     max_seconds_per_run = models.IntegerField(null=True, blank=True)
     # Incremental runs over Gmail's history start here; empty for a range scan.
     start_history_id = models.CharField(max_length=32, blank=True, default="")
+    # The mailbox's history id when the run began: the account's next incremental start.
+    history_id_at_start = models.CharField(max_length=32, blank=True, default="")
 
     # Counters: saved + skipped + errors = scanned, always.
     messages_scanned = models.IntegerField(default=0, db_default=0)
@@ -146,6 +148,9 @@ class SyncRun(models.Model):
     last_page_token = models.TextField(blank=True, default="")
     current_month = models.CharField(max_length=7, blank=True, default="")
     has_next = models.BooleanField(default=True, db_default=True)
+    # The last message of the current page already committed ("" = none), so a resumed slice
+    # skips exactly what was counted.
+    page_cursor = models.CharField(max_length=64, blank=True, default="")
 
     cancel_requested = models.BooleanField(default=False, db_default=False)
     error_message = models.TextField(blank=True, default="")

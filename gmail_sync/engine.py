@@ -1,0 +1,373 @@
+"""The page loop: one slice of a sync run.
+
+A slice claims its run with a conditional UPDATE, then walks the run's range month by month
+(or the account's Gmail history), one page of message ids at a time, fetching messages in
+batches through the Gmail seam and recognising receipts. Every chunk of at most
+``CHUNK_SIZE`` messages is committed in one transaction together with the counters and the
+checkpoint, so a slice killed at any instant loses nothing and counts nothing twice: the next
+slice resumes at the last committed message.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from receipts.parsing import parse_email
+from receipts.recognition import recognise
+from receipts.services import ReceiptDraft, receipt_store
+
+from . import dates, runs
+from .client import AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
+from .models import GmailAccount, SyncRun
+
+logger = logging.getLogger(__name__)
+Status = SyncRun.Status
+
+PAGE_SIZE = 500  # ids per messages.list page (Gmail's maximum)
+CHUNK_SIZE = 20  # messages per committed chunk: progress and heartbeat at least this often
+
+ClientFactory = Callable[[GmailAccount], GmailClient]
+ProgressCallback = Callable[[SyncRun], None]
+
+
+class LostOwnership(Exception):
+    """The run is no longer ours (cancelled, failed by an operator, or reclaimed)."""
+
+
+@dataclass
+class SliceResult:
+    run_id: int
+    outcome: str  # not_claimed | paused | completed | failed | cancelled | interrupted | lost
+    status: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "outcome": self.outcome, "status": self.status}
+
+
+def default_client(account: GmailAccount) -> GmailClient:
+    return GmailClient(refresh_token=account.refresh_token, account_key=f"account:{account.pk}")
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns()}"
+
+
+def counters(run: SyncRun) -> str:
+    return (
+        f"run_id={run.pk} status={run.status} scanned={run.messages_scanned} saved={run.saved_receipts} "
+        f"skipped={run.skipped_count} errors={run.errors_count} pages={run.pages_scanned} "
+        f"month={run.current_month or '-'}"
+    )
+
+
+def claim(run_id: int, worker_id: str) -> bool:
+    """Take ownership of a run: a paused one, a running one no worker owns yet, or a running
+    one whose owner stopped beating. Only one caller can win."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
+    orphaned = Q(status=Status.RUNNING) & (Q(worker_id="") | Q(last_heartbeat_at__lt=stale) | Q(last_heartbeat_at__isnull=True))
+    updated = SyncRun.objects.filter(Q(pk=run_id) & (Q(status=Status.PAUSED) | orphaned)).update(
+        status=Status.RUNNING,
+        worker_id=worker_id,
+        last_heartbeat_at=now,
+        updated_at=now,
+        slices_count=F("slices_count") + 1,
+        started_at=Coalesce(F("started_at"), Value(now)),
+    )
+    return updated == 1
+
+
+class SliceRunner:
+    def __init__(
+        self,
+        run_id: int,
+        *,
+        worker_id: str,
+        client_factory: ClientFactory = default_client,
+        on_progress: ProgressCallback | None = None,
+        chain: Callable[[int], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.run_id = run_id
+        self.worker_id = worker_id
+        self.client_factory = client_factory
+        self.on_progress = on_progress
+        self.chain = chain
+        self.clock = clock
+
+    # -- entry ---------------------------------------------------------------------------
+    def run(self) -> SliceResult:
+        if not claim(self.run_id, self.worker_id):
+            status = SyncRun.objects.filter(pk=self.run_id).values_list("status", flat=True).first() or "missing"
+            logger.info("run_id=%s not claimed (status=%s)", self.run_id, status)
+            return SliceResult(self.run_id, "not_claimed", status)
+        run = SyncRun.objects.select_related("account").get(pk=self.run_id)
+        self.run_obj = run
+        self.started = self.clock()
+        self.limit = None if run.run_to_completion else (run.max_seconds_per_run or settings.MAX_SECONDS_PER_RUN)
+        if run.slices_count == 1:
+            logger.info("🔍 RUN_START %s mode=%s from=%s to=%s", counters(run), run.mode, run.from_date, run.to_date)
+        else:
+            logger.info("▶️ RUN_RESUME %s slice=%s page_token=%s", counters(run), run.slices_count, bool(run.last_page_token))
+        try:
+            self.client = self.client_factory(run.account)
+            if not run.history_id_at_start:
+                profile = self.client.get_profile()
+                self._update(history_id_at_start=str(profile.get("historyId", "")))
+            if run.start_history_id:
+                outcome = self._history_scan()
+            else:
+                outcome = self._range_scan()
+        except LostOwnership:
+            run.refresh_from_db()
+            logger.info("run_id=%s stopped: no longer owned (status=%s)", run.pk, run.status)
+            return SliceResult(run.pk, "lost", run.status)
+        except KeyboardInterrupt:
+            runs.transition(run_id=run.pk, from_statuses=[Status.RUNNING], to_status=Status.PAUSED, worker_id="")
+            run.refresh_from_db()
+            logger.info("⏸️ Interrupted; run paused at its checkpoint %s", counters(run))
+            return SliceResult(run.pk, "interrupted", run.status)
+        except AccessRevoked as exc:
+            return self._fail(
+                "Gmail access was revoked or has expired. Reconnect the Gmail account, then resume this run "
+                "to continue from its checkpoint.",
+                account_error=str(exc),
+            )
+        except GmailError as exc:
+            return self._fail(f"Gmail error: {exc}. Resume the run to continue from its checkpoint.")
+        except Exception as exc:  # a bug or an outage of our own: fail loudly, keep the checkpoint
+            logger.exception("run_id=%s failed", run.pk)
+            return self._fail(f"{type(exc).__name__}: {exc}")
+        return outcome
+
+    # -- scans ---------------------------------------------------------------------------
+    def _range_scan(self) -> SliceResult:
+        run = self.run_obj
+        assert run.from_date and run.to_date
+        months = dates.months_between(run.from_date, run.to_date)
+        month = run.current_month if run.current_month in months else months[0]
+        token = run.last_page_token or None
+        if run.estimated_total is None:
+            estimate = self.client.list_messages(q=dates.gmail_query(run.from_date, run.to_date), max_results=1)
+            self._update(estimated_total=estimate.result_size_estimate, current_month=month)
+        while True:
+            stop = self._should_stop()
+            if stop:
+                return stop
+            low, high = dates.month_bounds(month, run.from_date, run.to_date)
+            page = self.client.list_messages(q=dates.gmail_query(low, high), page_token=token, max_results=PAGE_SIZE)
+            start, end = dates.window(low, high)
+            window = (start * 1000, end * 1000)
+            stop = self._process_page(page.ids, window=window, page_token=token or "", month=month)
+            if stop:
+                return stop
+            if page.next_page_token:
+                token = page.next_page_token
+                self._checkpoint(last_page_token=token, current_month=month, page_cursor="", page_done=True)
+                continue
+            index = months.index(month)
+            if index + 1 < len(months):
+                month, token = months[index + 1], None
+                self._checkpoint(last_page_token="", current_month=month, page_cursor="", page_done=True)
+                continue
+            return self._complete()
+
+    def _history_scan(self) -> SliceResult:
+        run = self.run_obj
+        token = run.last_page_token or None
+        while True:
+            stop = self._should_stop()
+            if stop:
+                return stop
+            try:
+                page = self.client.list_history(start_history_id=run.start_history_id, page_token=token)
+            except HistoryExpired:
+                return self._fall_back_to_range()
+            stop = self._process_page(page.message_ids, window=None, page_token=token or "", month="")
+            if stop:
+                return stop
+            if not page.next_page_token:
+                return self._complete()
+            token = page.next_page_token
+            self._checkpoint(last_page_token=token, current_month="", page_cursor="", page_done=True)
+
+    def _fall_back_to_range(self) -> SliceResult:
+        run = self.run_obj
+        account = run.account
+        start = timezone.localdate(account.last_synced_at, timezone=dates.zone()) if account.last_synced_at else None
+        end = dates.today()
+        if start is None or start > end:
+            start, end = dates.months_back_range(36)
+        logger.info("run_id=%s history id %s expired; scanning %s..%s instead", run.pk, run.start_history_id, start, end)
+        self._update(start_history_id="", from_date=start, to_date=end, last_page_token="", page_cursor="",
+                     current_month="")
+        run.refresh_from_db()
+        return self._range_scan()
+
+    # -- one page ------------------------------------------------------------------------
+    def _process_page(self, ids: list[str], *, window: tuple[int, int] | None, page_token: str, month: str) -> SliceResult | None:
+        run = self.run_obj
+        cursor = run.page_cursor if (run.last_page_token or "") == page_token and run.current_month == month else ""
+        if cursor and cursor in ids:
+            ids = ids[ids.index(cursor) + 1:]
+        for start in range(0, len(ids), self.client.batch_size):
+            batch_ids = ids[start:start + self.client.batch_size]
+            fetched = self.client.get_messages(batch_ids, fmt="raw")
+            for chunk_start in range(0, len(batch_ids), CHUNK_SIZE):
+                chunk = batch_ids[chunk_start:chunk_start + CHUNK_SIZE]
+                self._commit_chunk(chunk, fetched, window=window, page_token=page_token, month=month)
+                stop = self._should_stop()
+                if stop:
+                    return stop
+        return None
+
+    def _examine(self, message_id: str, resource: Any, window: tuple[int, int] | None) -> tuple[str, ReceiptDraft | None]:
+        """'receipt', 'skipped', 'error', or 'outside' (belongs to a neighbouring window)."""
+        if isinstance(resource, MessageNotFound):
+            logger.info("run_id=%s message %s is gone (404)", self.run_id, message_id)
+            return "error", None
+        if isinstance(resource, Exception):
+            logger.warning("run_id=%s message %s failed: %s", self.run_id, message_id, resource)
+            return "error", None
+        try:
+            internal_ms = int(resource.get("internalDate", "0"))
+            if window and not (window[0] <= internal_ms < window[1]):
+                return "outside", None
+            raw = base64.urlsafe_b64decode(resource["raw"] + "=" * (-len(resource["raw"]) % 4))
+            parsed = parse_email(raw)
+            recognition = recognise(parsed)
+        except Exception:
+            logger.warning("run_id=%s message %s could not be read", self.run_id, message_id, exc_info=True)
+            return "error", None
+        if not recognition.is_receipt:
+            return "skipped", None
+        received = datetime.fromtimestamp(internal_ms / 1000, tz=dt_timezone.utc) if internal_ms else parsed.date
+        return "receipt", ReceiptDraft(message_id, str(resource.get("threadId", "")), parsed, recognition, received)
+
+    def _commit_chunk(self, chunk: list[str], fetched: dict[str, Any], *, window: tuple[int, int] | None,
+                      page_token: str, month: str) -> None:
+        verdicts = [(mid, *self._examine(mid, fetched.get(mid), window)) for mid in chunk]
+        run = self.run_obj
+        saved = skipped = errors = 0
+        with transaction.atomic():
+            for message_id, verdict, draft in verdicts:
+                if verdict == "receipt":
+                    assert draft is not None
+                    if receipt_store(account=run.account, run=run, draft=draft):
+                        saved += 1
+                    else:
+                        skipped += 1  # stored by an earlier run
+                elif verdict == "skipped":
+                    skipped += 1
+                elif verdict == "error":
+                    errors += 1
+            scanned = saved + skipped + errors
+            self._update(
+                messages_scanned=F("messages_scanned") + scanned,
+                saved_receipts=F("saved_receipts") + saved,
+                skipped_count=F("skipped_count") + skipped,
+                errors_count=F("errors_count") + errors,
+                last_page_token=page_token,
+                current_month=month,
+                page_cursor=chunk[-1],
+            )
+        run.refresh_from_db()
+        logger.info("📊 RUN_PROGRESS %s", counters(run))
+        if self.on_progress:
+            self.on_progress(run)
+
+    # -- state ---------------------------------------------------------------------------
+    def _update(self, **fields: Any) -> None:
+        """Write to the run only while this worker owns it; otherwise stop the slice."""
+        now = timezone.now()
+        updated = SyncRun.objects.filter(pk=self.run_id, status=Status.RUNNING, worker_id=self.worker_id).update(
+            last_heartbeat_at=now, updated_at=now, **fields
+        )
+        if updated != 1:
+            raise LostOwnership()
+
+    def _checkpoint(self, *, page_done: bool, **fields: Any) -> None:
+        self._update(pages_scanned=F("pages_scanned") + (1 if page_done else 0), **fields)
+        self.run_obj.refresh_from_db()
+
+    def _should_stop(self) -> SliceResult | None:
+        run = self.run_obj
+        cancel = SyncRun.objects.filter(pk=run.pk).values_list("cancel_requested", flat=True).first()
+        if cancel:
+            if runs.transition(run_id=run.pk, from_statuses=[Status.RUNNING], to_status=Status.CANCELLED):
+                run.refresh_from_db()
+                logger.info("🛑 RUN_CANCELLED %s", counters(run))
+                return SliceResult(run.pk, "cancelled", run.status)
+            raise LostOwnership()
+        if self.limit is not None and self.clock() - self.started >= self.limit:
+            return self._pause()
+        return None
+
+    def _pause(self) -> SliceResult:
+        run = self.run_obj
+        with transaction.atomic():
+            if not SyncRun.objects.filter(pk=run.pk, status=Status.RUNNING, worker_id=self.worker_id).update(
+                status=Status.PAUSED, worker_id="", updated_at=timezone.now()
+            ):
+                raise LostOwnership()
+            if self.chain:
+                chain, run_id = self.chain, run.pk
+                transaction.on_commit(lambda: chain(run_id))
+        run.refresh_from_db()
+        logger.info("⏸️ Reached MAX_SECONDS_PER_RUN (%ss) %s", self.limit, counters(run))
+        return SliceResult(run.pk, "paused", run.status)
+
+    def _complete(self) -> SliceResult:
+        run = self.run_obj
+        now = timezone.now()
+        with transaction.atomic():
+            if not SyncRun.objects.filter(pk=run.pk, status=Status.RUNNING, worker_id=self.worker_id).update(
+                status=Status.COMPLETED, has_next=False, last_page_token="", page_cursor="", worker_id="",
+                finished_at=now, updated_at=now, last_heartbeat_at=now,
+                pages_scanned=F("pages_scanned") + 1,
+            ):
+                raise LostOwnership()
+            run.refresh_from_db()
+            account_fields: dict[str, Any] = {"last_synced_at": now}
+            if run.history_id_at_start:
+                account_fields["last_history_id"] = run.history_id_at_start
+            GmailAccount.objects.filter(pk=run.account_id).update(**account_fields)
+        rate = run.messages_per_second or 0
+        logger.info("🔔 JOB_DONE %s messages_per_second=%s", counters(run), rate)
+        return SliceResult(run.pk, "completed", run.status)
+
+    def _fail(self, message: str, *, account_error: str | None = None) -> SliceResult:
+        run = self.run_obj
+        with transaction.atomic():
+            failed = SyncRun.objects.filter(pk=run.pk, status=Status.RUNNING, worker_id=self.worker_id).update(
+                status=Status.FAILED, error_message=message, worker_id="", finished_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+            if account_error is not None:
+                GmailAccount.objects.filter(pk=run.account_id).update(
+                    status=GmailAccount.Status.ERROR, status_message=message
+                )
+        run.refresh_from_db()
+        if failed:
+            logger.error("❌ RUN_FAILED %s error=%s", counters(run), message)
+            return SliceResult(run.pk, "failed", run.status)
+        return SliceResult(run.pk, "lost", run.status)
+
+
+def run_slice(run_id: int, **kwargs: Any) -> SliceResult:
+    kwargs.setdefault("worker_id", default_worker_id())
+    return SliceRunner(run_id, **kwargs).run()

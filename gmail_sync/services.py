@@ -1,0 +1,113 @@
+"""Starting, resuming and cancelling sync runs: what the API, the admin and the commands call."""
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from . import dates, runs
+from .models import GmailAccount, SyncRun
+
+logger = logging.getLogger(__name__)
+DEFAULT_MONTHS_BACK = 36
+
+
+class ActiveRunExists(Exception):
+    """The account already has a running or paused run."""
+
+    def __init__(self, run: SyncRun) -> None:
+        self.run = run
+        super().__init__(f"Sync run {run.pk} of {run.account.email} is already {run.status}.")
+
+
+class AccountNotConnected(Exception):
+    pass
+
+
+def active_run(account: GmailAccount) -> SyncRun | None:
+    return SyncRun.objects.filter(account=account, status__in=SyncRun.ACTIVE_STATUSES).first()
+
+
+def resolve_range(
+    *, mode: str, account: GmailAccount, from_date: date | None, to_date: date | None, months_back: int | None
+) -> dict[str, Any]:
+    """The fixed configuration of a new run: its dates, or the history id it starts from."""
+    if from_date or to_date:
+        start = from_date or dates.months_back_range(DEFAULT_MONTHS_BACK, end=to_date)[0]
+        return {"from_date": start, "to_date": to_date or dates.today(), "months_back": None}
+    if mode == SyncRun.Mode.INCREMENTAL and months_back is None and account.last_history_id:
+        return {"start_history_id": account.last_history_id, "months_back": None}
+    months = months_back or DEFAULT_MONTHS_BACK
+    start, end = dates.months_back_range(months)
+    return {"from_date": start, "to_date": end, "months_back": months}
+
+
+def sync_start(
+    *,
+    account: GmailAccount,
+    mode: str = SyncRun.Mode.INCREMENTAL,
+    from_date: date | None = None,
+    to_date: date | None = None,
+    months_back: int | None = None,
+    run_to_completion: bool | None = None,
+    max_seconds_per_run: int | None = None,
+    requested_by: Any = None,
+    enqueue: bool = True,
+) -> SyncRun:
+    """Create a run (status ``running``, not yet claimed) and enqueue its first slice after commit.
+
+    Raises ``ActiveRunExists`` naming the active run: the database allows one per account.
+    """
+    if account.status != GmailAccount.Status.CONNECTED or not account.has_token:
+        raise AccountNotConnected(f"{account.email} is not connected; connect it before syncing.")
+    rtc = settings.RUN_TO_COMPLETION if run_to_completion is None else run_to_completion
+    config = resolve_range(mode=mode, account=account, from_date=from_date, to_date=to_date, months_back=months_back)
+    try:
+        with transaction.atomic():
+            run = SyncRun.objects.create(
+                account=account,
+                requested_by=requested_by,
+                mode=mode,
+                status=SyncRun.Status.RUNNING,
+                run_to_completion=rtc,
+                max_seconds_per_run=None if rtc else (max_seconds_per_run or settings.MAX_SECONDS_PER_RUN),
+                **config,
+            )
+            if enqueue:
+                from .tasks import enqueue_slice
+
+                enqueue_slice(run.pk)
+    except IntegrityError:
+        existing = active_run(account)
+        if existing is None:
+            raise
+        raise ActiveRunExists(existing) from None
+    logger.info("run_id=%s created mode=%s account=%s", run.pk, mode, account.pk)
+    return run
+
+
+def resume_run(*, run: SyncRun, enqueue: bool = True) -> SyncRun:
+    """Continue a paused, failed or cancelled run from its checkpoint."""
+    try:
+        with transaction.atomic():
+            if run.status == SyncRun.Status.PAUSED:
+                run.refresh_from_db()
+            else:
+                run = runs.reopen_for_resume(run=run)
+            if enqueue:
+                from .tasks import enqueue_slice
+
+                enqueue_slice(run.pk)
+    except IntegrityError:
+        existing = active_run(run.account)
+        if existing is None:
+            raise
+        raise ActiveRunExists(existing) from None
+    return run
+
+
+def cancel_run(*, run: SyncRun) -> SyncRun:
+    return runs.request_cancel(run=run)

@@ -1,0 +1,84 @@
+"""Celery tasks: thin wrappers that load by id and call one service.
+
+Without ``REDIS_URL`` Celery runs eagerly; ``enqueue_slice`` then runs chained slices one
+after another in the calling process instead of nesting them.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import engine
+from .models import GmailAccount, SyncRun
+
+logger = logging.getLogger(__name__)
+_inline = threading.local()
+
+
+@shared_task(name="gmail_sync.run_sync_slice", acks_late=True, reject_on_worker_lost=True, ignore_result=False)
+def run_sync_slice(run_id: int) -> dict[str, Any]:
+    return engine.run_slice(run_id, chain=enqueue_slice).as_dict()
+
+
+def enqueue_slice(run_id: int) -> None:
+    """Send the run's next slice once the current transaction commits."""
+    transaction.on_commit(lambda: _send(run_id))
+
+
+def _send(run_id: int) -> None:
+    if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        run_sync_slice.delay(run_id)
+        return
+    queue: deque[int] | None = getattr(_inline, "queue", None)
+    if queue is not None:
+        queue.append(run_id)
+        return
+    _inline.queue = deque([run_id])
+    try:
+        while _inline.queue:
+            run_sync_slice.apply(args=[_inline.queue.popleft()])
+    finally:
+        _inline.queue = None
+
+
+@shared_task(name="gmail_sync.sweep_stale_runs")
+def sweep_stale_runs() -> dict[str, Any]:
+    """Re-enqueue runs orphaned by a dead worker or a lost broker message.
+
+    A running run whose heartbeat is older than SYNC_STALE_AFTER_SECONDS, or a paused run
+    that nobody picked up in that time, gets a new slice; the slice's claim decides.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
+    orphaned = SyncRun.objects.filter(
+        Q(status=SyncRun.Status.RUNNING, last_heartbeat_at__lt=stale)
+        | Q(status=SyncRun.Status.RUNNING, last_heartbeat_at__isnull=True, created_at__lt=stale)
+        | Q(status=SyncRun.Status.PAUSED, updated_at__lt=stale)
+    ).values_list("pk", flat=True)
+    ids = list(orphaned)
+    for run_id in ids:
+        logger.warning("run_id=%s looks orphaned; re-enqueueing a slice", run_id)
+        _send(run_id)
+    return {"requeued": ids}
+
+
+@shared_task(name="gmail_sync.incremental_sync_all")
+def incremental_sync_all() -> dict[str, Any]:
+    """Start an incremental sync for every connected account with no active run."""
+    from .services import ActiveRunExists, sync_start
+
+    started = []
+    for account in GmailAccount.objects.filter(status=GmailAccount.Status.CONNECTED).exclude(refresh_token_encrypted=""):
+        try:
+            started.append(sync_start(account=account, mode=SyncRun.Mode.INCREMENTAL).pk)
+        except ActiveRunExists:
+            continue
+    return {"started": started}

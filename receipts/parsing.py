@@ -1,0 +1,168 @@
+"""Turning one raw RFC 822 message into the text and files the recogniser reads.
+
+Mail in the wild is broken in every way (missing boundaries, bad charsets, malformed
+headers); everything here degrades to "less text" rather than raising.
+"""
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import email.utils
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import Message
+
+from bs4 import BeautifulSoup
+
+logger = logging.getLogger(__name__)
+
+PDF_TEXT_PAGES = 5
+PDF_TEXT_MAX_BYTES = 15 * 1024 * 1024
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class ParsedEmail:
+    subject: str = ""
+    sender_name: str = ""
+    sender_email: str = ""
+    date: datetime | None = None
+    text: str = ""
+    html_text: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    pdf_text: str = ""
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def body(self) -> str:
+        """The readable body: the plain part, or the HTML's text when there is no plain part."""
+        return self.text if self.text.strip() else self.html_text
+
+
+def decode_header(value: object) -> str:
+    if value is None:
+        return ""
+    try:
+        return str(email.header.make_header(email.header.decode_header(str(value)))).strip()
+    except Exception:
+        return str(value).strip()
+
+
+def _decode_payload(part: Message) -> str:
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return data.decode(charset, errors="replace")
+    except LookupError:
+        return data.decode("utf-8", errors="replace")
+
+
+def html_to_text(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "head"]):
+        tag.decompose()
+    for br in soup.find_all(["br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"]):
+        br.insert_after("\n")
+    text = soup.get_text(" ")
+    return re.sub(r"[ \t\u00a0]+", " ", re.sub(r"\n\s*\n+", "\n", text)).strip()
+
+
+def pdf_text(data: bytes) -> str:
+    """The text layer of a PDF's first pages; empty when it has none or cannot be read."""
+    if len(data) > PDF_TEXT_MAX_BYTES:
+        return ""
+    try:
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception:
+                return ""
+        chunks = []
+        for page in reader.pages[:PDF_TEXT_PAGES]:
+            chunks.append(page.extract_text() or "")
+        return "\n".join(chunks)
+    except Exception as exc:  # pypdf raises many kinds on damaged files
+        logger.debug("pdf text extraction failed: %s", exc)
+        return ""
+
+
+def parse_email(raw: bytes, *, with_pdf_text: bool = True) -> ParsedEmail:
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    parsed = ParsedEmail(defects=[type(d).__name__ for d in msg.defects])
+    parsed.subject = re.sub(r"\s+", " ", decode_header(msg.get("Subject")))
+    name, address = email.utils.parseaddr(decode_header(msg.get("From")))
+    parsed.sender_name = name.strip().strip('"')
+    parsed.sender_email = address.strip().lower()
+    try:
+        parsed.date = email.utils.parsedate_to_datetime(str(msg.get("Date"))) if msg.get("Date") else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        parsed.date = None
+    texts: list[str] = []
+    htmls: list[str] = []
+    for part in _walk(msg):
+        content_type = part.get_content_type()
+        disposition = str(part.get("Content-Disposition", "")).lower()
+        filename = _filename(part)
+        if content_type == "message/rfc822":
+            continue
+        if filename or "attachment" in disposition:
+            data = part.get_payload(decode=True)
+            if isinstance(data, bytes):
+                parsed.attachments.append(Attachment(filename or "attachment", content_type, data))
+            continue
+        if content_type == "text/plain":
+            texts.append(_decode_payload(part))
+        elif content_type == "text/html":
+            htmls.append(_decode_payload(part))
+    parsed.text = "\n".join(texts)
+    if htmls:
+        try:
+            parsed.html_text = html_to_text("\n".join(htmls))
+        except Exception:
+            parsed.html_text = ""
+    if with_pdf_text:
+        parsed.pdf_text = "\n".join(
+            pdf_text(a.data) for a in parsed.attachments if is_pdf(a.filename, a.content_type, a.data)
+        )
+    return parsed
+
+
+def _walk(msg: Message, depth: int = 0):  # type: ignore[no-untyped-def]
+    """Leaves of the MIME tree, forwarded messages included, with a depth bound for hostile mail."""
+    if depth > 20:
+        return
+    if msg.is_multipart():
+        payload = msg.get_payload()
+        if isinstance(payload, list):
+            for child in payload:
+                if isinstance(child, Message):
+                    yield from _walk(child, depth + 1)
+        return
+    yield msg
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    return decode_header(name) if name else ""
+
+
+def is_pdf(filename: str, content_type: str, data: bytes) -> bool:
+    return data[:5] == b"%PDF-" or content_type == "application/pdf" or filename.lower().endswith(".pdf")

@@ -1,0 +1,242 @@
+"""Deciding whether a message is a receipt or invoice, and reading what a bookkeeper needs from it.
+
+The decision is a weighted score over evidence a person would use (subject, sender, body,
+attachments, PDF text), with the reasons kept so a reviewer can see why. Mail that talks about
+money without being a receipt (shipping notices, newsletters and sales, security and settings
+notices, bank statements) carries negative evidence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from dateutil import parser as date_parser
+
+from .money import Money, find_bare_amounts, find_money
+from .parsing import ParsedEmail, is_pdf
+
+THRESHOLD = 50
+
+SUBJECT_POSITIVE = [
+    (r"\b(tax\s+)?invoice\b|\binv[-# ]?\d", 40, "subject says invoice"),
+    (r"\breceipt\b", 40, "subject says receipt"),
+    (r"payment (received|confirmation|successful|confirmed)|thank you for your payment|we received your payment", 35, "subject confirms a payment"),
+    (r"order (confirmation|confirmed|receipt)|your order\b.*\b(confirmed|placed)|thanks for your (order|purchase)|purchase confirmation", 30, "subject confirms an order"),
+    (r"your (bill|statement of charges)|billing statement|subscription (renewed|renewal)|renewal receipt", 25, "subject is a bill"),
+    (r"חשבונית|קבלה|אישור תשלום|אישור הזמנה|תודה על (רכישתך|הזמנתך|התשלום)|חיוב", 40, "subject names a receipt in Hebrew"),
+]
+BODY_POSITIVE = [
+    (r"\b(amount paid|total paid|total charged|payment total|grand total|order total|amount due|total due|balance paid)\b", 20, "body states a total paid"),
+    (r"\b(invoice|receipt) (number|no\.?|#)|\border (number|no\.?|#)", 15, "body has an invoice or order number"),
+    (r"\b(payment method|paid with|charged to|visa|mastercard|amex|paypal)\b.{0,40}(\d{4}|paypal)", 10, "body names the payment method"),
+    (r"סה[\"״']?כ|סך הכל|לתשלום|שולם|חשבונית מס|מספר קבלה|מס['׳] קבלה|אמצעי תשלום", 20, "body has Hebrew receipt terms"),
+    (r"\bvat\b|\bmwst\b|\btva\b|מע[\"״]?מ", 5, "body mentions VAT"),
+]
+NEGATIVE = [
+    (r"\b(has shipped|have shipped|is on (its|the) way|out for delivery|was delivered|has been delivered|track(ing)? (your )?(package|order|shipment)|tracking number|delivery (update|attempt|notification)|shipment)\b", -45, "shipping or delivery notice"),
+    (r"משלוח(ך)? (בדרך|נשלח|יצא)|החבילה|מעקב משלוח|נמסר", -40, "Hebrew shipping notice"),
+    (r"\b(unsubscribe|newsletter|view (this email )?in (your )?browser|% off|sale ends|shop now|limited time|deal of the|new arrivals)\b|הסרה מרשימת|להסרה|מבצע", -30, "newsletter or sale"),
+    (r"\b(password reset|reset your password|verify your (email|account)|security alert|new sign-in|sign-in attempt|two-factor|verification code)\b|איפוס סיסמה|קוד אימות", -60, "account or security notice"),
+    (r"\breceipt (settings|preferences)\b|\b(settings|preferences) (have|has) (been )?changed\b|\bupdate your (billing|payment) (info|details|method)\b", -60, "settings notice"),
+    (r"\b(statement is (now )?available|account balance|your balance|low balance|direct deposit|wire transfer received|deposit received)\b|יתרה|דף חשבון", -35, "bank notice"),
+    (r"\b(quote|estimate|proposal|price list|abandoned|still in your cart|left in your cart|wishlist|back in stock|price drop)\b|הצעת מחיר", -40, "offer, not a purchase"),
+    (r"\b(payment (failed|declined)|card was declined|unable to process your payment|upcoming (payment|charge)|will be charged|payment reminder|invoice (is )?due soon)\b", -45, "not a completed payment"),
+]
+FORWARD_RE = re.compile(r"^\s*(?:-{2,}\s*(?:forwarded message|הודעה שהועברה)\s*-{2,}|begin forwarded message:)", re.IGNORECASE | re.MULTILINE)
+FORWARD_FROM_RE = re.compile(r"^\s*(?:from|מאת)\s*:\s*(?P<name>[^<\n]*?)\s*<?(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?\s*$", re.IGNORECASE | re.MULTILINE)
+FORWARD_SUBJECT_RE = re.compile(r"^\s*(?:subject|נושא)\s*:\s*(?P<subject>.+)$", re.IGNORECASE | re.MULTILINE)
+TOTAL_LINE_RE = re.compile(
+    r"(grand total|total paid|amount paid|total charged|payment total|order total|total amount|amount due|total due|"
+    r"total\s*\(incl|total incl|invoice total|balance paid|you paid|charged|total|"
+    r"סה[\"״']?כ(?:\s*(?:לתשלום|כולל מע[\"״']?מ|לתשלום כולל מע[\"״']?מ|שולם))?|סך הכל(?: לתשלום)?|לתשלום|שולם|"
+    r"gesamtbetrag|gesamtsumme|rechnungsbetrag|zu zahlen|montant total|total ttc|net à payer|importe total)",
+    re.IGNORECASE,
+)
+NOT_TOTAL_RE = re.compile(r"sub\s*-?total|before tax|excl|net amount|tax\b|vat\b|מע[\"״']?מ(?!\s*\))|discount|הנחה|shipping|משלוח|savings|you saved|lowest price", re.IGNORECASE)
+STRONG_TOTAL_RE = re.compile(r"grand total|total paid|amount paid|total charged|order total|invoice total|you paid|לתשלום|שולם|gesamtbetrag|rechnungsbetrag|total ttc|montant total", re.IGNORECASE)
+VAT_LINE_RE = re.compile(r"(?:\bvat\b|\btax\b|מע[\"״']?מ|mwst|ust\.?|tva)", re.IGNORECASE)
+INVOICE_NO_RE = re.compile(
+    r"(?:(?:tax\s+)?invoice|receipt|order|rechnung|facture|חשבונית(?:\s+מס)?(?:\s*/\s*קבלה)?|קבלה)\s*"
+    r"(?:number|no\.?|num\.?|#|nr\.?|n°|מספר|מס['׳]?)\s*[:#.]?\s*(?P<num>[A-Z0-9][A-Z0-9\-/_.]{2,30})",
+    re.IGNORECASE,
+)
+DATE_LABEL_RE = re.compile(
+    r"(?:invoice date|receipt date|date of issue|issue date|date paid|payment date|order date|billing date|transaction date|date|"
+    r"תאריך(?: הפקה| חשבונית| תשלום)?|rechnungsdatum|datum|date de facture)\s*[:\-]?\s*"
+    r"(?P<value>\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.? \d{4})",
+    re.IGNORECASE,
+)
+GENERIC_NAMES = re.compile(
+    r"^(no[-_ ]?reply|do[-_ ]?not[-_ ]?reply|billing|invoices?|receipts?|payments?|accounts?|support|info|"
+    r"notifications?|orders?|service|team|customer service|mailer|sales|הנהלת חשבונות|שירות לקוחות)$",
+    re.IGNORECASE,
+)
+HEBREW_RE = re.compile(r"[\u0590-\u05FF]")
+
+
+@dataclass
+class Recognition:
+    is_receipt: bool
+    confidence: int
+    reasons: list[str] = field(default_factory=list)
+    vendor: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+    receipt_date: date | None = None
+    invoice_number: str = ""
+    vat_amount: Decimal | None = None
+    forwarded: bool = False
+
+
+def _score(patterns: list[tuple[str, int, str]], text: str, reasons: list[str], label: str) -> int:
+    total = 0
+    for pattern, weight, reason in patterns:
+        if re.search(pattern, text, re.IGNORECASE):
+            total += weight
+            reasons.append(f"{reason} ({label}, {weight:+d})")
+    return total
+
+
+def recognise(parsed: ParsedEmail) -> Recognition:
+    reasons: list[str] = []
+    body = parsed.body
+    subject = parsed.subject
+    sender_name, sender_email = parsed.sender_name, parsed.sender_email
+    forwarded = bool(FORWARD_RE.search(body)) or bool(re.match(r"^\s*(fwd?|הועבר)\s*:", subject, re.IGNORECASE))
+    if forwarded:
+        inner_from = FORWARD_FROM_RE.search(body)
+        if inner_from:
+            sender_name, sender_email = inner_from.group("name").strip().strip('"'), inner_from.group("email").lower()
+        inner_subject = FORWARD_SUBJECT_RE.search(body)
+        subject = re.sub(r"^\s*(fwd?|הועבר)\s*:\s*", "", inner_subject.group("subject") if inner_subject else subject, flags=re.IGNORECASE)
+        reasons.append("forwarded message: read the original sender and subject")
+    score = _score(SUBJECT_POSITIVE, subject, reasons, "subject")
+    score += _score(BODY_POSITIVE, body[:20000], reasons, "body")
+    negative = _score(NEGATIVE, f"{subject}\n{body[:20000]}", reasons, "content")
+    score += negative
+    pdfs = [a for a in parsed.attachments if is_pdf(a.filename, a.content_type, a.data)]
+    for attachment in pdfs:
+        if re.search(r"invoice|receipt|rechnung|facture|factura|bill|חשבונית|קבלה", attachment.filename, re.IGNORECASE):
+            score += 30
+            reasons.append(f"PDF named like an invoice: {attachment.filename} (+30)")
+            break
+    if pdfs and parsed.pdf_text.strip():
+        pdf_score = _score([
+            (r"\b(invoice|receipt|rechnung|facture|factura)\b|חשבונית|קבלה", 25, "PDF text names an invoice or receipt"),
+            (r"\btotal\b|gesamt|montant|סה[\"״']?כ|לתשלום", 10, "PDF text has a total"),
+        ], parsed.pdf_text[:20000], reasons, "pdf")
+        score += pdf_score
+    text_for_money = "\n".join(x for x in (body, parsed.pdf_text) if x)
+    money = find_money(text_for_money[:50000])
+    if money:
+        score += 10
+        reasons.append("mentions an amount with a currency (+10)")
+    elif score > 0:
+        score -= 15
+        reasons.append("no amount with a currency (-15)")
+    if negative <= -40 and score < 70:
+        score = min(score, THRESHOLD - 1)
+    confidence = max(0, min(100, score))
+    result = Recognition(is_receipt=confidence >= THRESHOLD, confidence=confidence, reasons=reasons, forwarded=forwarded)
+    if not result.is_receipt:
+        return result
+    _extract(parsed, result, text_for_money, subject, sender_name, sender_email)
+    return result
+
+
+def _extract(parsed: ParsedEmail, result: Recognition, text: str, subject: str, sender_name: str, sender_email: str) -> None:
+    total = pick_total(text)
+    if total is not None:
+        result.amount, result.currency = total.amount, total.currency
+        if not result.currency:
+            result.currency = _default_currency(text, parsed)
+    result.vat_amount = pick_vat(text)
+    match = INVOICE_NO_RE.search(f"{subject}\n{text}")
+    if match:
+        result.invoice_number = match.group("num").rstrip(".-/")
+    result.receipt_date = pick_date(text, prefer_dayfirst=_prefers_dayfirst(text, result.currency)) or (
+        parsed.date.date() if parsed.date else None
+    )
+    result.vendor = pick_vendor(sender_name, sender_email, text)
+
+
+def _default_currency(text: str, parsed: ParsedEmail) -> str:
+    if HEBREW_RE.search(text) or parsed.sender_email.endswith(".il"):
+        return "ILS"
+    return ""
+
+
+def _prefers_dayfirst(text: str, currency: str) -> bool:
+    return currency != "USD" or bool(HEBREW_RE.search(text))
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def pick_total(text: str) -> Money | None:
+    """The total actually paid: the last strong total line, else the last total line, else the largest amount."""
+    lines = _lines(text)
+    strong: list[Money] = []
+    weak: list[Money] = []
+    for index, line in enumerate(lines):
+        label = TOTAL_LINE_RE.search(line)
+        if not label or NOT_TOTAL_RE.search(line[: label.end() + 15] if label else line):
+            continue
+        after = line[label.start():]
+        candidates = find_money(after) or find_bare_amounts(after)
+        if not candidates and index + 1 < len(lines):
+            following = lines[index + 1]
+            candidates = find_money(following) or find_bare_amounts(following)
+        if not candidates:
+            continue
+        (strong if STRONG_TOTAL_RE.search(label.group(0)) else weak).append(candidates[-1] if len(candidates) > 1 and not find_money(after) else candidates[0])
+    for group in (strong, weak):
+        if group:
+            best = max(group, key=lambda m: m.amount)
+            return best
+    money = find_money(text)
+    if money:
+        return max(money, key=lambda m: m.amount)
+    return None
+
+
+def pick_vat(text: str) -> Decimal | None:
+    for line in _lines(text):
+        if VAT_LINE_RE.search(line) and not re.search(r"incl|כולל|excl|before|לפני|%\s*$", line, re.IGNORECASE):
+            amounts = [m for m in find_money(line) or find_bare_amounts(line) if m.amount > 0]
+            if amounts:
+                return amounts[-1].amount
+    return None
+
+
+def pick_date(text: str, *, prefer_dayfirst: bool) -> date | None:
+    for match in DATE_LABEL_RE.finditer(text[:20000]):
+        value = match.group("value")
+        try:
+            parsed = date_parser.parse(value, dayfirst=prefer_dayfirst and not re.match(r"\d{4}-", value))
+        except (ValueError, OverflowError):
+            continue
+        if 1990 <= parsed.year <= 2100:
+            return parsed.date()
+    return None
+
+
+def pick_vendor(sender_name: str, sender_email: str, text: str) -> str:
+    name = re.sub(r"\s*(via|from|by)\s+.*$", "", sender_name, flags=re.IGNORECASE).strip()
+    name = re.sub(r"\s*[-|:]\s*(billing|receipts?|invoices?|payments?|orders?|no-?reply|notifications?)\s*$", "", name, flags=re.IGNORECASE)
+    name = re.sub(r"^(billing|receipts?|invoices?|payments?|orders?)\s*(from|@)?\s*[-|:]?\s*", "", name, flags=re.IGNORECASE).strip()
+    if name and not GENERIC_NAMES.match(name) and "@" not in name:
+        return name[:300]
+    match = re.search(r"(?:thank you for (?:shopping|your purchase|your order) (?:at|with)|thanks for (?:shopping|choosing) (?:at|with)?)\s+([A-Z][\w&'.-]*(?: [A-Z][\w&'.-]*){0,3})", text)
+    if match:
+        return match.group(1).rstrip(".")
+    domain = sender_email.split("@")[-1] if "@" in sender_email else ""
+    parts = [p for p in domain.split(".") if p not in {"com", "co", "il", "org", "net", "io", "uk", "de", "mail", "email", "e", "billing", "info", "news", "app"}]
+    return parts[-1].capitalize() if parts else ""
+
+
+def received_date(value: datetime | None) -> date | None:
+    return value.date() if value else None
