@@ -39,6 +39,7 @@ Status = SyncRun.Status
 
 PAGE_SIZE = 500  # ids per messages.list page (Gmail's maximum)
 CHUNK_SIZE = 20  # messages per committed chunk: progress and heartbeat at least this often
+PROGRESS_LOG_EVERY_SECONDS = 5.0  # RUN_PROGRESS log lines: at every page and at most this often between
 
 ClientFactory = Callable[[GmailAccount], GmailClient]
 ProgressCallback = Callable[[SyncRun], None]
@@ -117,7 +118,7 @@ class SliceRunner:
             return SliceResult(self.run_id, "not_claimed", status)
         run = SyncRun.objects.select_related("account").get(pk=self.run_id)
         self.run_obj = run
-        self.started = self.clock()
+        self.started = self.last_log = self.clock()
         self.limit = None if run.run_to_completion else (run.max_seconds_per_run or settings.MAX_SECONDS_PER_RUN)
         if run.slices_count == 1:
             logger.info("🔍 RUN_START %s mode=%s from=%s to=%s", counters(run), run.mode, run.from_date, run.to_date)
@@ -286,7 +287,8 @@ class SliceRunner:
                 page_cursor=chunk[-1],
             )
         run.refresh_from_db()
-        logger.info("📊 RUN_PROGRESS %s", counters(run))
+        if self.clock() - self.last_log >= PROGRESS_LOG_EVERY_SECONDS:
+            self._log_progress()
         if self.on_progress:
             self.on_progress(run)
 
@@ -303,6 +305,11 @@ class SliceRunner:
     def _checkpoint(self, *, page_done: bool, **fields: Any) -> None:
         self._update(pages_scanned=F("pages_scanned") + (1 if page_done else 0), **fields)
         self.run_obj.refresh_from_db()
+        self._log_progress()
+
+    def _log_progress(self) -> None:
+        self.last_log = self.clock()
+        logger.info("📊 RUN_PROGRESS %s", counters(self.run_obj))
 
     def _should_stop(self) -> SliceResult | None:
         run = self.run_obj

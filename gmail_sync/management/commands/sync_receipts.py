@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from gmail_sync import engine
 from gmail_sync.models import GmailAccount, SyncRun
@@ -122,19 +123,22 @@ class Command(BaseCommand):
             bar.set_postfix(saved=current.saved_receipts, month=current.current_month or "-", refresh=False)
             bar.refresh()
 
-        try:
-            while True:
-                result = engine.run_slice(run.pk, on_progress=progress)
-                if result.outcome == "not_claimed":
-                    raise CommandError(f"Sync run {run.pk} is {result.status} and owned by another worker.")
-                if result.outcome == "interrupted":
-                    bar.close()
-                    self.stdout.write(f"Paused at the checkpoint. Continue with: manage.py sync_receipts --resume {run.pk}")
-                    break
-                if result.outcome != "paused":
-                    break
-        finally:
-            bar.close()
+        with logging_redirect_tqdm():
+            try:
+                while True:
+                    result = engine.run_slice(run.pk, on_progress=progress)
+                    if result.outcome == "not_claimed":
+                        raise CommandError(f"Sync run {run.pk} is {result.status} and owned by another worker.")
+                    if result.outcome == "interrupted":
+                        bar.close()
+                        self.stdout.write(
+                            f"Paused at the checkpoint. Continue with: manage.py sync_receipts --resume {run.pk}"
+                        )
+                        break
+                    if result.outcome != "paused":
+                        break
+            finally:
+                bar.close()
         run.refresh_from_db()
         return run
 
