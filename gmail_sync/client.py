@@ -96,8 +96,8 @@ class TokenBucket:
                 now = self._clock()
                 self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
                 self._stamp = now
-                if self._tokens >= cost:
-                    self._tokens -= cost
+                if self._tokens + 1e-9 >= cost:  # float drift must not spin forever
+                    self._tokens = max(0.0, self._tokens - cost)
                     return waited
                 wait = (cost - self._tokens) / self.rate
             self._sleep(wait)

@@ -1,0 +1,185 @@
+"""The Gmail seam against the emulator, over loopback, with the real google-api-python-client."""
+from __future__ import annotations
+
+import base64
+import time
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gmail_sync import dates
+from gmail_sync.client import (
+    AccessRevoked,
+    GmailClient,
+    GmailUnavailable,
+    HistoryExpired,
+    MessageNotFound,
+    TokenBucket,
+)
+from gmail_sync.emulator import EmulatorOptions, GmailEmulator, Mailbox
+
+
+def _client(emu: GmailEmulator, *, token: str = "demo-refresh-token", quota: float = 100000, key: str = "t", **kw):
+    kw.setdefault("base_delay", 0.02)
+    return GmailClient(refresh_token=token, account_key=key, api_root=emu.url, token_uri=emu.token_uri,
+                       quota_units_per_second=quota, **kw)
+
+
+def _list_all(client: GmailClient, q: str, page_size: int = 100) -> list[str]:
+    ids, token = [], None
+    while True:
+        page = client.list_messages(q=q, page_token=token, max_results=page_size)
+        ids += page.ids
+        token = page.next_page_token
+        if not token:
+            return ids
+
+
+def _message(when: datetime, subject: str = "hello") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "a@example.com"
+    msg["To"] = "owner@example.com"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when)
+    msg.set_content("body")
+    return msg.as_bytes()
+
+
+def test_every_message_fetched_exactly_once_despite_faults_429s_and_short_tokens(big_mailbox) -> None:
+    """GIVEN 20% faults, a quota below the client's budget and 30-second access tokens
+    WHEN the client lists and batch-fetches the whole 3,000-message mailbox
+    THEN every message arrives, and the emulator served each one exactly once."""
+    box = Mailbox.from_path(big_mailbox, address="owner@example.com")
+    options = EmulatorOptions(fault_rate=0.2, quota_units_per_second=1500, access_token_lifetime=30, seed=5,
+                              retry_after_seconds=None)
+    with GmailEmulator(box, options) as emu:
+        client = _client(emu, quota=2500, key="faulty")
+        expected = {m.id for m in box.all() if not {"SPAM", "TRASH"} & set(m.label_ids)}
+        ids = _list_all(client, "", page_size=500)
+        assert len(ids) == len(set(ids)) == len(expected)
+        assert set(ids) == expected
+        results = client.get_messages(ids)
+        assert set(results) == expected
+        assert all(isinstance(value, dict) and value["raw"] for value in results.values())
+        assert set(emu.fetches) == expected
+        assert max(emu.fetches.values()) == 1
+        assert client.stats["retries"] > 0, "the faults should have forced retries"
+        assert emu.token_grants["refresh_token"] >= 1
+        limited = [s for s in (emu.calls["messages.get"],) if s > len(expected)]
+        assert limited, "failed parts were retried, so there were more get calls than messages"
+
+
+@pytest.mark.parametrize(
+    ("local_time", "inside"),
+    [((2024, 3, 1, 0, 30), True), ((2024, 3, 31, 23, 30), True), ((2024, 4, 1, 0, 30), False),
+     ((2024, 2, 29, 23, 30), False)],
+)
+def test_range_boundaries_are_calendar_days_in_time_zone(settings, local_time, inside) -> None:
+    settings.TIME_ZONE = "Asia/Jerusalem"
+    box = Mailbox(address="owner@example.com")
+    message = box.add(_message(datetime(*local_time, tzinfo=ZoneInfo("Asia/Jerusalem"))))
+    with GmailEmulator(box) as emu:
+        ids = _list_all(_client(emu), dates.gmail_query(date(2024, 3, 1), date(2024, 3, 31)))
+    assert (message.id in ids) is inside
+
+
+def test_emulator_reads_bare_dates_as_pacific_midnight() -> None:
+    box = Mailbox()
+    # 08:30 UTC on 1 March is 00:30 Pacific (PST, UTC-8): inside after:2024/03/01.
+    early = box.add(_message(datetime(2024, 3, 1, 7, 30, tzinfo=ZoneInfo("UTC"))))
+    late = box.add(_message(datetime(2024, 3, 1, 8, 30, tzinfo=ZoneInfo("UTC"))))
+    assert [m.id for m in box.search(q="after:2024/03/01")] == [late.id]
+    assert [m.id for m in box.search(q="before:2024/03/01")] == [early.id]
+
+
+def test_revoked_refresh_token_raises_access_revoked_without_retrying(emulator) -> None:
+    emulator.revoke("demo-refresh-token")
+    client = _client(emulator)
+    with pytest.raises(AccessRevoked):
+        client.list_messages(q="")
+    assert emulator.token_grants["refresh_token"] == 1
+
+
+def test_token_revoked_mid_batch_fetch_raises_access_revoked(emulator) -> None:
+    emulator.options.access_token_lifetime = 1
+    client = _client(emulator)
+    ids = _list_all(client, "")[:10]
+    emulator.revoke("demo-refresh-token")
+    client.credentials.expiry = datetime(2000, 1, 1)  # force a refresh before the next call
+    with pytest.raises(AccessRevoked):
+        client.get_messages(ids)
+
+
+def test_a_missing_message_is_that_messages_error(emulator) -> None:
+    client = _client(emulator)
+    ids = _list_all(client, "")[:5]
+    results = client.get_messages([*ids, "0000000000000000"])
+    assert isinstance(results["0000000000000000"], MessageNotFound)
+    assert all(isinstance(results[i], dict) for i in ids)
+
+
+def test_retry_after_is_honoured(emulator) -> None:
+    emulator.options.quota_units_per_second = 5  # one call per second
+    emulator.options.retry_after_seconds = 3
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(min(seconds, 1.2))
+
+    client = _client(emulator, quota=100000, sleep=sleep, key="retry-after")
+    client.list_messages(q="")
+    client.list_messages(q="")  # the emulator's bucket is empty: 429 with Retry-After: 3
+    assert slept and max(slept) >= 3
+
+
+def test_transient_failures_past_the_budget_raise_unavailable(emulator) -> None:
+    emulator.options.fault_rate = 1.0
+    client = _client(emulator, max_attempts=3, sleep=lambda s: None)
+    with pytest.raises(GmailUnavailable):
+        client.list_messages(q="")
+    with pytest.raises(GmailUnavailable):
+        client.get_messages(["a", "b"])
+
+
+def test_history_below_the_oldest_kept_id_is_expired(emulator) -> None:
+    client = _client(emulator)
+    start = client.get_profile()["historyId"]
+    new = emulator.mailbox.add(_message(datetime(2025, 6, 1, 12, tzinfo=ZoneInfo("UTC"))))
+    assert client.list_history(start_history_id=start).message_ids == [new.id]
+    emulator.mailbox.expire_history()
+    with pytest.raises(HistoryExpired):
+        client.list_history(start_history_id=start)
+
+
+def test_batches_fit_the_quota_and_gmails_limit(emulator) -> None:
+    assert _client(emulator, quota=100, key="q100").batch_size == 20
+    assert _client(emulator, quota=250, key="q250").batch_size == 50
+    assert _client(emulator, quota=10000, key="q10k").batch_size == 50
+
+
+def test_token_bucket_waits_for_units() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(100, clock=lambda: now[0], sleep=sleep)
+    assert bucket.acquire(100) == 0
+    assert bucket.acquire(50) == pytest.approx(0.5)
+    now[0] += 0.2
+    assert bucket.acquire(20) == pytest.approx(0.0)
+    assert bucket.acquire(30) == pytest.approx(0.3)
+
+
+def test_raw_format_is_the_original_message(emulator) -> None:
+    client = _client(emulator)
+    message_id = _list_all(client, "")[0]
+    resource = client.get_message(message_id, fmt="raw")
+    raw = base64.urlsafe_b64decode(resource["raw"])
+    assert raw == emulator.mailbox.get(message_id).raw
