@@ -61,6 +61,7 @@ def sync_start(
 
     Raises ``ActiveRunExists`` naming the active run: the database allows one per account.
     """
+    account.refresh_from_db()  # its history id and status may have moved since it was loaded
     if account.status != GmailAccount.Status.CONNECTED or not account.has_token:
         raise AccountNotConnected(f"{account.email} is not connected; connect it before syncing.")
     rtc = settings.RUN_TO_COMPLETION if run_to_completion is None else run_to_completion

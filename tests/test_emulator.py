@@ -1,0 +1,174 @@
+"""The emulator answers as Gmail's discovery document says, over plain HTTP."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import googleapiclient
+import pytest
+
+from gmail_sync.emulator import GmailEmulator, Mailbox
+
+DISCOVERY = json.loads(
+    (Path(googleapiclient.__file__).parent / "discovery_cache/documents/gmail.v1.json").read_text()
+)
+SCHEMAS = DISCOVERY["schemas"]
+INT_FORMATS = {"int64", "uint64"}
+
+
+def validate(value: Any, schema: dict[str, Any], path: str = "$") -> None:
+    """Check a response against a discovery schema: known keys only, the right JSON types."""
+    if "$ref" in schema:
+        schema = SCHEMAS[schema["$ref"]]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        assert isinstance(value, dict), f"{path}: expected object"
+        for key, item in value.items():
+            assert key in schema["properties"], f"{path}.{key} is not in the schema"
+            validate(item, schema["properties"][key], f"{path}.{key}")
+    elif kind == "array":
+        assert isinstance(value, list), f"{path}: expected array"
+        for index, item in enumerate(value):
+            validate(item, schema["items"], f"{path}[{index}]")
+    elif kind == "string":
+        assert isinstance(value, str), f"{path}: expected string"
+        if schema.get("format") in INT_FORMATS:
+            assert value.isdigit(), f"{path}: expected a decimal string"
+        if schema.get("format") == "byte":
+            base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    elif kind == "integer":
+        assert isinstance(value, int) and not isinstance(value, bool), f"{path}: expected integer"
+
+
+def _token(emu: GmailEmulator) -> str:
+    data = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": "demo-refresh-token",
+                                   "client_id": "x", "client_secret": "y"}).encode()
+    with urllib.request.urlopen(emu.token_uri, data=data) as response:
+        return json.load(response)["access_token"]
+
+
+def _get(emu: GmailEmulator, path: str, token: str) -> tuple[int, Any]:
+    request = urllib.request.Request(emu.url + path, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture
+def attachment_mailbox() -> Mailbox:
+    box = Mailbox(address="owner@example.com")
+    msg = EmailMessage()
+    msg["From"] = "Shop <shop@example.com>"
+    msg["To"] = "owner@example.com"
+    msg["Subject"] = "Receipt"
+    msg["Date"] = "Mon, 03 Jun 2024 10:00:00 +0300"
+    msg.set_content("Total: $5.00")
+    msg.add_alternative("<p>Total: <b>$5.00</b></p>", subtype="html")
+    msg.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="invoice.pdf")
+    box.add(msg.as_bytes())
+    return box
+
+
+def test_responses_match_the_discovery_document(attachment_mailbox: Mailbox) -> None:
+    with GmailEmulator(attachment_mailbox) as emu:
+        token = _token(emu)
+        status, profile = _get(emu, "gmail/v1/users/me/profile", token)
+        assert status == 200
+        validate(profile, {"$ref": "Profile"})
+        status, listing = _get(emu, "gmail/v1/users/me/messages?maxResults=10", token)
+        validate(listing, {"$ref": "ListMessagesResponse"})
+        message_id = listing["messages"][0]["id"]
+        for fmt in ("full", "metadata", "minimal", "raw"):
+            status, message = _get(emu, f"gmail/v1/users/me/messages/{message_id}?format={fmt}", token)
+            assert status == 200
+            validate(message, {"$ref": "Message"})
+            assert ("payload" in message) == (fmt in {"full", "metadata"})
+            assert ("raw" in message) == (fmt == "raw")
+        status, history = _get(emu, "gmail/v1/users/me/history?startHistoryId=1000", token)
+        validate(history, {"$ref": "ListHistoryResponse"})
+        assert history["history"][0]["messagesAdded"][0]["message"]["id"] == message_id
+        status, error = _get(emu, "gmail/v1/users/me/messages/ffffffffffffffff", token)
+        assert status == 404 and error["error"]["code"] == 404 and error["error"]["errors"][0]["reason"] == "notFound"
+
+
+def test_full_payload_tree_and_attachments(attachment_mailbox: Mailbox) -> None:
+    with GmailEmulator(attachment_mailbox) as emu:
+        token = _token(emu)
+        message_id = attachment_mailbox.all()[0].id
+        _, message = _get(emu, f"gmail/v1/users/me/messages/{message_id}?format=full", token)
+        root = message["payload"]
+        assert root["partId"] == "" and root["mimeType"] == "multipart/mixed"
+        assert [p["partId"] for p in root["parts"]] == ["0", "1"]
+        alternative, pdf = root["parts"]
+        assert [p["partId"] for p in alternative["parts"]] == ["0.0", "0.1"]
+        plain = alternative["parts"][0]
+        assert base64.urlsafe_b64decode(plain["body"]["data"]).decode().strip() == "Total: $5.00"
+        assert pdf["filename"] == "invoice.pdf" and "attachmentId" in pdf["body"] and "data" not in pdf["body"]
+        _, attachment = _get(emu, f"gmail/v1/users/me/messages/{message_id}/attachments/{pdf['body']['attachmentId']}", token)
+        validate(attachment, {"$ref": "MessagePartBody"})
+        assert base64.urlsafe_b64decode(attachment["data"]) == b"%PDF-1.4 fake"
+        assert attachment["size"] == pdf["body"]["size"] == len(b"%PDF-1.4 fake")
+        _, metadata = _get(emu, f"gmail/v1/users/me/messages/{message_id}?format=metadata&metadataHeaders=Subject", token)
+        assert [h["name"] for h in metadata["payload"]["headers"]] == ["Subject"]
+
+
+def test_unauthenticated_and_bad_grants_are_refused(attachment_mailbox: Mailbox) -> None:
+    with GmailEmulator(attachment_mailbox) as emu:
+        status, body = _get(emu, "gmail/v1/users/me/profile", "nope")
+        assert status == 401 and body["error"]["status"] == "UNAUTHENTICATED"
+        data = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": "unknown"}).encode()
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(emu.token_uri, data=data)
+        assert caught.value.code == 400 and json.load(caught.value)["error"] == "invalid_grant"
+
+
+def test_batch_of_more_than_50_parts_is_refused(attachment_mailbox: Mailbox) -> None:
+    with GmailEmulator(attachment_mailbox) as emu:
+        token = _token(emu)
+        parts = "".join(
+            f"--b\r\nContent-Type: application/http\r\nContent-ID: <x+{i}>\r\n\r\n"
+            f"GET /gmail/v1/users/me/profile HTTP/1.1\r\n\r\n\r\n" for i in range(51)
+        ) + "--b--\r\n"
+        request = urllib.request.Request(
+            emu.url + "batch", data=parts.encode(), method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "multipart/mixed; boundary=b"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request)
+        assert caught.value.code == 400
+        assert "Too many requests in batch" in caught.value.read().decode()
+
+
+def test_page_tokens_are_opaque_and_stable_when_mail_arrives(sample_mailbox: Path) -> None:
+    box = Mailbox.from_path(sample_mailbox)
+    with GmailEmulator(box) as emu:
+        token = _token(emu)
+        _, first = _get(emu, "gmail/v1/users/me/messages?maxResults=50", token)
+        assert first["resultSizeEstimate"] > 50
+        assert not re.fullmatch(r"\d+", first["nextPageToken"])
+        newest = EmailMessage()
+        newest["Date"] = "Tue, 01 Jul 2025 10:00:00 +0000"
+        newest.set_content("new mail")
+        box.add(newest.as_bytes())
+        _, second = _get(emu, f"gmail/v1/users/me/messages?maxResults=50&pageToken={first['nextPageToken']}", token)
+        first_ids = {m["id"] for m in first["messages"]}
+        assert not first_ids & {m["id"] for m in second["messages"]}
+        everything = [m.id for m in box.search()]
+        assert [m["id"] for m in second["messages"]] == everything[51:101]
+
+
+def test_spam_and_trash_are_left_out_unless_asked(sample_mailbox: Path) -> None:
+    box = Mailbox.from_path(sample_mailbox)
+    hidden = [m for m in box.all() if {"SPAM", "TRASH"} & set(m.label_ids)]
+    assert hidden, "the sample mailbox has spam and trash"
+    assert not {m.id for m in hidden} & {m.id for m in box.search()}
+    assert {m.id for m in hidden} <= {m.id for m in box.search(include_spam_trash=True)}

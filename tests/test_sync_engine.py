@@ -1,0 +1,246 @@
+"""The sync engine end to end, in-process, against the emulator over loopback."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from gmail_sync import engine
+from gmail_sync.accounts import gmail_account_connect
+from gmail_sync.emulator.sample import load_labels
+from gmail_sync.models import GmailAccount, SyncRun
+from gmail_sync.services import ActiveRunExists, resume_run, sync_start
+from gmail_sync.tasks import sweep_stale_runs
+from receipts.models import Receipt
+from tests.conftest import SAMPLE_END
+from tests.factories import GmailAccountFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+FROM, TO = SAMPLE_END - timedelta(days=370), SAMPLE_END
+
+
+@pytest.fixture(autouse=True)
+def _inline_celery(settings) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+def _account(email: str = "owner@example.com") -> GmailAccount:
+    return GmailAccountFactory(email=email, refresh_token="demo-refresh-token")
+
+
+def _receipts(account: GmailAccount) -> set[tuple[Any, ...]]:
+    return set(Receipt.objects.filter(account=account).values_list(
+        "gmail_message_id", "amount", "currency", "vendor", "receipt_date", "invoice_number"))
+
+
+def _expected_scanned(sample_mailbox, emulator) -> int:
+    labels = load_labels(str(sample_mailbox) + ".labels.json")
+    return sum(1 for label in labels.values() if label.folder == "INBOX")
+
+
+def _assert_exact(run: SyncRun) -> None:
+    assert run.saved_receipts + run.skipped_count + run.errors_count == run.messages_scanned
+    assert Receipt.objects.filter(sync_run=run).count() == run.saved_receipts
+
+
+def _start(account: GmailAccount, **kw: Any) -> SyncRun:
+    kw.setdefault("mode", SyncRun.Mode.FULL_BACKFILL)
+    kw.setdefault("from_date", FROM)
+    kw.setdefault("to_date", TO)
+    run = sync_start(account=account, **kw)
+    run.refresh_from_db()
+    return run
+
+
+def test_run_to_completion_scans_every_message_once(emulator, sample_mailbox) -> None:
+    account = _account()
+    run = _start(account, run_to_completion=True)
+    assert run.status == SyncRun.Status.COMPLETED
+    _assert_exact(run)
+    assert run.messages_scanned == _expected_scanned(sample_mailbox, emulator)
+    assert run.saved_receipts > 20
+    assert run.slices_count == 1 and not run.has_next
+    assert max(emulator.fetches.values()) == 1
+    account.refresh_from_db()
+    assert account.last_history_id == str(emulator.mailbox.history_id)
+    assert account.last_synced_at is not None
+
+
+def test_time_sliced_run_pauses_and_resumes_to_the_same_result(emulator, settings) -> None:
+    """GIVEN slices of 1 second and a Gmail that takes its time
+    WHEN a run goes slice by slice through the in-process chain
+    THEN it pauses at least twice and ends with exactly the receipts of a run to completion."""
+    clean = _account("clean@example.com")
+    emulator.mailbox.address = "me"
+    _start(clean, run_to_completion=True)
+    emulator.options.latency_ms = (40, 60)
+    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 400
+    sliced_account = _account("sliced@example.com")
+    run = _start(sliced_account, run_to_completion=False, max_seconds_per_run=1)
+    assert run.status == SyncRun.Status.COMPLETED
+    assert run.slices_count >= 3, "paused at least twice"
+    _assert_exact(run)
+    assert _receipts(sliced_account) == _receipts(clean)
+    clean_run = SyncRun.objects.get(account=clean)
+    assert (run.messages_scanned, run.saved_receipts, run.skipped_count, run.errors_count) == (
+        clean_run.messages_scanned, clean_run.saved_receipts, clean_run.skipped_count, clean_run.errors_count)
+
+
+class _Crash(BaseException):
+    """Stands in for SIGKILL: nothing after it runs, not even except-Exception handlers."""
+
+
+def test_crash_mid_page_is_swept_and_resumed_without_loss_or_duplicates(emulator, settings) -> None:
+    clean = _account("clean@example.com")
+    emulator.mailbox.address = "me"
+    _start(clean, run_to_completion=True)
+    crashing = _account("crash@example.com")
+    run = _start(crashing, run_to_completion=True, enqueue=False)
+    calls = {"n": 0}
+
+    def crashing_client(account: GmailAccount) -> Any:
+        client = engine.default_client(account)
+        fetch = client.get_messages
+
+        def get_messages(ids, **kw):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == 4:
+                raise _Crash()
+            return fetch(ids, **kw)
+
+        client.get_messages = get_messages  # type: ignore[method-assign]
+        return client
+
+    with pytest.raises(_Crash):
+        engine.run_slice(run.pk, client_factory=crashing_client)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.RUNNING and run.messages_scanned > 0
+    _assert_exact(run)
+    settings.SYNC_STALE_AFTER_SECONDS = 0
+    assert sweep_stale_runs()["requeued"] == [run.pk]
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.COMPLETED and run.slices_count == 2
+    _assert_exact(run)
+    assert _receipts(crashing) == _receipts(clean)
+    assert run.messages_scanned == SyncRun.objects.get(account=clean).messages_scanned
+
+
+def test_cancel_mid_run_stops_within_a_page_and_stays_cancelled(emulator) -> None:
+    account = _account()
+    run = _start(account, run_to_completion=True, enqueue=False)
+
+    def cancel_after_first_chunk(current: SyncRun) -> None:
+        SyncRun.objects.filter(pk=current.pk).update(cancel_requested=True)
+
+    result = engine.run_slice(run.pk, on_progress=cancel_after_first_chunk)
+    assert result.outcome == "cancelled"
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.CANCELLED
+    assert 0 < run.messages_scanned <= engine.CHUNK_SIZE
+    _assert_exact(run)
+    # A late slice (a duplicate broker message) cannot bring it back.
+    assert engine.run_slice(run.pk).outcome == "not_claimed"
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.CANCELLED
+
+
+def test_second_start_is_refused_naming_the_active_run(emulator) -> None:
+    account = _account()
+    first = _start(account, enqueue=False)
+    with pytest.raises(ActiveRunExists) as caught:
+        _start(account, enqueue=False)
+    assert caught.value.run.pk == first.pk
+    assert str(first.pk) in str(caught.value)
+
+
+def _receipt_mail(subject: str, total: str, when: datetime) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Zoom <billing@zoom.us>"
+    msg["To"] = "owner@example.com"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when)
+    msg.set_content(f"Thanks for your payment.\nInvoice number: INV-{abs(hash(subject)) % 10**6}\nTotal paid: {total}\n")
+    return msg.as_bytes()
+
+
+def _chat_mail(subject: str, when: datetime) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Dana <dana@example.com>"
+    msg["To"] = "owner@example.com"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when)
+    msg.set_content("See you tomorrow?")
+    return msg.as_bytes()
+
+
+def _deliver_five(emulator) -> list[str]:
+    now = timezone.now()
+    raws = [_receipt_mail("Your receipt from Zoom #1", "$14.99", now), _receipt_mail("Zoom invoice 2", "$20.00", now),
+            _chat_mail("lunch", now), _chat_mail("photos", now), _chat_mail("plans", now)]
+    return [emulator.mailbox.add(raw).id for raw in raws]
+
+
+def test_incremental_after_backfill_fetches_only_the_new_mail(emulator) -> None:
+    account = _account()
+    _start(account, run_to_completion=True)
+    new_ids = _deliver_five(emulator)
+    emulator.reset_counts()
+    run = sync_start(account=account, mode=SyncRun.Mode.INCREMENTAL, run_to_completion=True)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.COMPLETED
+    assert run.start_history_id and run.from_date is None
+    assert set(emulator.fetches) == set(new_ids) and sum(emulator.fetches.values()) == 5
+    assert emulator.calls["messages.list"] == 0
+    assert (run.messages_scanned, run.saved_receipts) == (5, 2)
+    assert Receipt.objects.filter(account=account, gmail_message_id__in=new_ids).count() == 2
+
+
+def test_incremental_with_expired_history_falls_back_to_a_range_scan(emulator) -> None:
+    account = _account()
+    _start(account, run_to_completion=True)
+    before = Receipt.objects.filter(account=account).count()
+    new_ids = _deliver_five(emulator)
+    emulator.mailbox.expire_history()
+    run = sync_start(account=account, mode=SyncRun.Mode.INCREMENTAL, run_to_completion=True)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.COMPLETED
+    assert run.from_date == timezone.localdate() and run.start_history_id == ""
+    assert Receipt.objects.filter(account=account).count() == before + 2
+    assert Receipt.objects.filter(account=account, gmail_message_id__in=new_ids).count() == 2
+    _assert_exact(run)
+
+
+def test_revoked_access_fails_with_reconnect_message_then_resumes_from_checkpoint(emulator, settings) -> None:
+    clean = _account("clean@example.com")
+    emulator.mailbox.address = "me"
+    _start(clean, run_to_completion=True)
+    account = _account("revoked@example.com")
+    run = _start(account, run_to_completion=True, enqueue=False)
+    revoked = {"done": False}
+
+    def revoke_midway(current: SyncRun) -> None:
+        if current.messages_scanned >= 100 and not revoked["done"]:
+            revoked["done"] = True
+            emulator.revoke("demo-refresh-token")
+            emulator.options.access_token_lifetime = 1
+
+    emulator.options.access_token_lifetime = 1
+    engine.run_slice(run.pk, on_progress=revoke_midway)
+    run.refresh_from_db()
+    account.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED
+    assert "Reconnect" in run.error_message
+    assert account.status == GmailAccount.Status.ERROR
+    scanned_before = run.messages_scanned
+    assert scanned_before >= 100
+    gmail_account_connect(business=account.business, email=account.email, refresh_token=emulator.issue_refresh_token())
+    emulator.options.access_token_lifetime = 3600
+    resume_run(run=run)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.COMPLETED
+    _assert_exact(run)
+    assert _receipts(account) == _receipts(clean)
