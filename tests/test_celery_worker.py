@@ -1,0 +1,148 @@
+"""Runs through real Celery worker processes on Redis and PostgreSQL, as in production.
+
+These need a broker and a database that another process can share, so they run where
+DATABASE_URL is PostgreSQL and REDIS_URL is set (CI sets both); elsewhere they are reported
+as skipped with that reason.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from gmail_sync import engine
+from gmail_sync.models import GmailAccount, SyncRun
+from gmail_sync.services import sync_start
+from receipts.models import Receipt
+from tests.factories import GmailAccountFactory
+from tests.test_sync_engine import FROM, TO
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL", "").startswith("postgres")),
+        reason="needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL); .ci/run sets both",
+    ),
+]
+
+
+def _database_url() -> str:
+    params = connection.settings_dict
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    user = params.get("USER") or "postgres"
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+@pytest.fixture
+def start_worker(emulator, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, *, beat: bool = False) -> subprocess.Popen[bytes]:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            "DATABASE_URL": _database_url(),
+            "GMAIL_API_ROOT_URL": emulator.url,
+            "GOOGLE_TOKEN_URI": emulator.token_uri,
+            "GMAIL_QUOTA_UNITS_PER_SECOND": "400",
+            "SYNC_STALE_AFTER_SECONDS": "3",
+            "SYNC_SWEEP_EVERY_SECONDS": "1",
+            "MEDIA_ROOT": str(tmp_path / "media"),
+        }
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
+                   "-n", f"{name}@%h", "--without-gossip", "--without-mingle"]
+        if beat:
+            command += ["-B", "--scheduler", "celery.beat:PersistentScheduler", "-s", str(tmp_path / f"{name}-beat")]
+        log = open(tmp_path / f"{name}.log", "wb")
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def _clean_receipts(emulator) -> set[tuple[object, ...]]:
+    """The receipts of a plain in-process run to completion over the same mailbox."""
+    clean = GmailAccountFactory(email="clean@example.com", refresh_token="demo-refresh-token")
+    run = sync_start(account=clean, mode=SyncRun.Mode.FULL_BACKFILL, from_date=FROM, to_date=TO,
+                     run_to_completion=True, enqueue=False)
+    assert engine.run_slice(run.pk).outcome == "completed"
+    return _receipts(clean)
+
+
+def _receipts(account: GmailAccount) -> set[tuple[object, ...]]:
+    return set(Receipt.objects.filter(account=account).values_list(
+        "gmail_message_id", "amount", "currency", "vendor", "receipt_date"))
+
+
+def _run(pk: int) -> SyncRun:
+    return SyncRun.objects.get(pk=pk)
+
+
+def test_time_sliced_run_chains_through_a_worker(emulator, start_worker) -> None:
+    emulator.mailbox.address = "me"
+    expected = _clean_receipts(emulator)
+    emulator.options.latency_ms = (30, 50)
+    start_worker("sliced")
+    account = GmailAccountFactory(email="sliced@example.com", refresh_token="demo-refresh-token")
+    run = sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=FROM, to_date=TO,
+                     run_to_completion=False, max_seconds_per_run=1)
+    _wait(lambda: _run(run.pk).status in SyncRun.FINAL_STATUSES)
+    run = _run(run.pk)
+    assert run.status == SyncRun.Status.COMPLETED, run.error_message
+    assert run.slices_count >= 3
+    assert run.saved_receipts + run.skipped_count + run.errors_count == run.messages_scanned
+    assert _receipts(account) == expected
+
+
+def test_sigkilled_worker_mid_page_is_recovered_by_another(emulator, start_worker) -> None:
+    emulator.mailbox.address = "me"
+    expected = _clean_receipts(emulator)
+    emulator.options.latency_ms = (60, 90)
+    victim = start_worker("victim")
+    account = GmailAccountFactory(email="killed@example.com", refresh_token="demo-refresh-token")
+    run = sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=FROM, to_date=TO,
+                     run_to_completion=True)
+    _wait(lambda: _run(run.pk).messages_scanned >= 60)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    killed_at = _run(run.pk)
+    assert killed_at.status == SyncRun.Status.RUNNING
+    assert killed_at.messages_scanned < SyncRun.objects.get(account__email="clean@example.com").messages_scanned
+    emulator.options.latency_ms = (0, 0)
+    start_worker("rescuer", beat=True)
+    _wait(lambda: _run(run.pk).status in SyncRun.FINAL_STATUSES)
+    run = _run(run.pk)
+    assert run.status == SyncRun.Status.COMPLETED, run.error_message
+    assert run.slices_count >= 2
+    assert run.saved_receipts + run.skipped_count + run.errors_count == run.messages_scanned
+    clean_run = SyncRun.objects.get(account__email="clean@example.com")
+    assert run.messages_scanned == clean_run.messages_scanned
+    assert _receipts(account) == expected
+    assert Receipt.objects.filter(account=account).count() == len(expected)
