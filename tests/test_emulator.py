@@ -172,3 +172,28 @@ def test_spam_and_trash_are_left_out_unless_asked(sample_mailbox: Path) -> None:
     assert hidden, "the sample mailbox has spam and trash"
     assert not {m.id for m in hidden} & {m.id for m in box.search()}
     assert {m.id for m in hidden} <= {m.id for m in box.search(include_spam_trash=True)}
+
+
+def test_gmail_emulator_command_serves_a_mailbox(sample_mailbox: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "gmail_emulator", "--mailbox", str(sample_mailbox)],
+        cwd=root, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"},
+    )
+    try:
+        first = process.stdout.readline()  # type: ignore[union-attr]
+        assert first.startswith("Serving ")
+        url = first.strip().rsplit(" at ", 1)[1]
+        data = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": "demo-refresh-token"}).encode()
+        with urllib.request.urlopen(url + "token", data=data, timeout=10) as response:
+            token = json.load(response)["access_token"]
+        request = urllib.request.Request(url + "gmail/v1/users/me/profile", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.load(response)["messagesTotal"] == len(Mailbox.from_path(sample_mailbox))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

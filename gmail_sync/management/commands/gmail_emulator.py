@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from gmail_sync.emulator import EmulatorOptions, GmailEmulator, Mailbox
+
+
+class Command(BaseCommand):
+    help = "Serve a mailbox (an mbox file or a folder of .eml files) over the Gmail REST API on loopback."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--mailbox", required=True, help="an mbox file or a folder of .eml files")
+        parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+        parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+        parser.add_argument("--address", default="demo@example.com", help="the mailbox owner's address")
+        parser.add_argument("--quota", type=float, default=None, help="per-user quota in units per second")
+        parser.add_argument("--latency-ms", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"))
+        parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail (0-1)")
+        parser.add_argument("--token-lifetime", type=int, default=3600, help="access-token lifetime in seconds")
+        parser.add_argument("--refresh-token", default="demo-refresh-token", help="the refresh token it accepts")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["mailbox"])
+        if not path.exists():
+            raise CommandError(f"No mailbox at {path}")
+        if not 0 <= options["fault_rate"] <= 1:
+            raise CommandError("--fault-rate must be between 0 and 1.")
+        if not options["host"].startswith("127.") and options["host"] not in {"localhost", "::1"}:
+            raise CommandError("The emulator listens on loopback only.")
+        box = Mailbox.from_path(path, address=options["address"])
+        emulator = GmailEmulator(
+            box,
+            EmulatorOptions(
+                quota_units_per_second=options["quota"],
+                latency_ms=tuple(options["latency_ms"]),
+                fault_rate=options["fault_rate"],
+                access_token_lifetime=options["token_lifetime"],
+                refresh_tokens={options["refresh_token"]},
+            ),
+            host=options["host"],
+            port=options["port"],
+        )
+        self.stdout.write(f"Serving {len(box)} messages of {box.address} at {emulator.url}")
+        self.stdout.write(f"GMAIL_API_ROOT_URL={emulator.url} GOOGLE_TOKEN_URI={emulator.token_uri}")
+        self.stdout.flush()
+        try:
+            emulator.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            emulator.stop()
