@@ -1,0 +1,245 @@
+"""The receipts endpoints: list with filters, detail, attachment download, CSV and ZIP export."""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from gmail_sync.api import AUTH_ERROR, ERRORS, FAILURE
+
+from .models import Receipt, ReceiptAttachment
+
+ZIP_MAX_FILES = 2000
+ZIP_MAX_BYTES = 1024 * 1024 * 1024
+ORDERINGS = {"received_at", "-received_at", "receipt_date", "-receipt_date", "amount", "-amount", "vendor", "-vendor"}
+CSV_COLUMNS = ["id", "receipt_date", "vendor", "amount", "currency", "vat_amount", "invoice_number", "sender_email",
+               "sender_name", "subject", "received_at", "gmail_message_id", "confidence", "attachments"]
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReceiptAttachment
+        fields = ["id", "filename", "content_type", "size", "sha256"]
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    account = serializers.IntegerField(source="account_id", read_only=True)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Receipt
+        fields = ["id", "gmail_message_id", "account", "sender_email", "sender_name", "vendor", "subject",
+                  "received_at", "receipt_date", "amount", "currency", "invoice_number", "vat_amount", "confidence",
+                  "review_status", "attachments"]
+
+
+class ReceiptFilterSerializer(serializers.Serializer):
+    from_date = serializers.DateField(required=False)
+    to_date = serializers.DateField(required=False)
+    vendor = serializers.CharField(required=False, max_length=300)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, error_messages={"invalid": "A 3-letter ISO 4217 code."})
+    min_amount = serializers.DecimalField(required=False, max_digits=14, decimal_places=2)
+    max_amount = serializers.DecimalField(required=False, max_digits=14, decimal_places=2)
+    q = serializers.CharField(required=False, max_length=300)
+    ordering = serializers.ChoiceField(required=False, choices=sorted(ORDERINGS))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("from_date") and attrs.get("to_date") and attrs["from_date"] > attrs["to_date"]:
+            raise serializers.ValidationError({"from_date": ["Must not be after to_date."]})
+        low, high = attrs.get("min_amount"), attrs.get("max_amount")
+        if low is not None and high is not None and Decimal(low) > Decimal(high):
+            raise serializers.ValidationError({"min_amount": ["Must not be above max_amount."]})
+        return attrs
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("from_date", OpenApiTypes.DATE), OpenApiParameter("to_date", OpenApiTypes.DATE),
+    OpenApiParameter("vendor", OpenApiTypes.STR), OpenApiParameter("currency", OpenApiTypes.STR),
+    OpenApiParameter("min_amount", OpenApiTypes.DECIMAL), OpenApiParameter("max_amount", OpenApiTypes.DECIMAL),
+    OpenApiParameter("q", OpenApiTypes.STR), OpenApiParameter("ordering", OpenApiTypes.STR, enum=sorted(ORDERINGS)),
+]
+
+
+class _FilterError(Exception):
+    def __init__(self, errors: Any) -> None:
+        self.errors = errors
+
+
+class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ReceiptSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[Receipt]:
+        return (Receipt.objects.filter(account__business__members=self.request.user)
+                .prefetch_related("attachments").order_by("-received_at", "-id"))
+
+    def filtered(self, request: Request) -> QuerySet[Receipt]:
+        known = set(ReceiptFilterSerializer().fields)
+        params = {k: v for k, v in request.query_params.items() if k in known and v != ""}
+        serializer = ReceiptFilterSerializer(data=params)
+        if not serializer.is_valid():
+            raise _FilterError(serializer.errors)
+        data = serializer.validated_data
+        queryset = self.get_queryset()
+        if "from_date" in data:
+            queryset = queryset.filter(receipt_date__gte=data["from_date"])
+        if "to_date" in data:
+            queryset = queryset.filter(receipt_date__lte=data["to_date"])
+        if "vendor" in data:
+            queryset = queryset.filter(vendor__icontains=data["vendor"])
+        if "currency" in data:
+            queryset = queryset.filter(currency=data["currency"].upper())
+        if "min_amount" in data:
+            queryset = queryset.filter(amount__gte=data["min_amount"])
+        if "max_amount" in data:
+            queryset = queryset.filter(amount__lte=data["max_amount"])
+        if "q" in data:
+            term = data["q"]
+            queryset = queryset.filter(Q(vendor__icontains=term) | Q(subject__icontains=term)
+                                       | Q(sender_email__icontains=term) | Q(invoice_number__icontains=term))
+        if "ordering" in data:
+            queryset = queryset.order_by(data["ordering"], "-id")
+        return queryset
+
+    @extend_schema(parameters=[*FILTER_PARAMETERS, OpenApiParameter("page_size", OpenApiTypes.INT)],
+                   responses={200: ReceiptSerializer(many=True), 400: ERRORS, 401: AUTH_ERROR})
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            queryset = self.filtered(request)
+        except _FilterError as exc:
+            return Response({"success": False, "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={200: ReceiptSerializer, 401: AUTH_ERROR, 404: FAILURE})
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 401: AUTH_ERROR, 404: FAILURE},
+                   summary="Download an attachment")
+    def attachment(self, request: Request, pk: str, attachment_id: str) -> Any:
+        attachment = ReceiptAttachment.objects.filter(
+            pk=attachment_id, receipt_id=pk, receipt__account__business__members=request.user
+        ).first()
+        if attachment is None:
+            return Response({"success": False, "error": "No such attachment."}, status=status.HTTP_404_NOT_FOUND)
+        if not attachment.file:
+            return Response({"success": False, "error": f"The file was not stored: {attachment.skipped_reason}"},
+                            status=status.HTTP_404_NOT_FOUND)
+        response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+                                content_type=attachment.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @extend_schema(
+        parameters=[*FILTER_PARAMETERS, OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "zip"])],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, "application/zip"): OpenApiTypes.BINARY,
+                   400: ERRORS, 401: AUTH_ERROR},
+        summary="Export the filtered receipts as CSV, or their attachments as ZIP",
+    )
+    def export(self, request: Request) -> Any:
+        kind = request.query_params.get("format", "csv")
+        if kind not in {"csv", "zip"}:
+            return Response({"success": False, "errors": {"format": ["Use csv or zip."]}}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            queryset = self.filtered(request)
+        except _FilterError as exc:
+            return Response({"success": False, "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        if kind == "zip":
+            return self._zip(queryset)
+        response = StreamingHttpResponse(_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="receipts.csv"'
+        return response
+
+    def _zip(self, queryset: QuerySet[Receipt]) -> Any:
+        attachments = ReceiptAttachment.objects.filter(receipt__in=queryset).exclude(file="").select_related("receipt")
+        count = attachments.count()
+        total = sum(attachments.values_list("size", flat=True))
+        if count > ZIP_MAX_FILES or total > ZIP_MAX_BYTES:
+            return Response({"success": False, "errors": {"format": [
+                f"{count} files ({total} bytes) is more than one ZIP holds ({ZIP_MAX_FILES} files, "
+                f"{ZIP_MAX_BYTES} bytes); narrow the filters."]}}, status=status.HTTP_400_BAD_REQUEST)
+        response = StreamingHttpResponse(_zip_chunks(attachments.order_by("receipt_id", "id")), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="receipts-attachments.zip"'
+        return response
+
+
+def _csv_rows(queryset: QuerySet[Receipt]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return value
+
+    writer.writerow(CSV_COLUMNS)
+    yield "\ufeff" + flush()  # a BOM, so Excel reads the file as UTF-8 and shows Hebrew
+    for receipt in queryset.iterator(chunk_size=500):
+        writer.writerow([
+            receipt.pk, receipt.receipt_date or "", _csv_safe(receipt.vendor), receipt.amount if receipt.amount is not None else "",
+            receipt.currency, receipt.vat_amount if receipt.vat_amount is not None else "", _csv_safe(receipt.invoice_number),
+            receipt.sender_email, _csv_safe(receipt.sender_name), _csv_safe(receipt.subject),
+            receipt.received_at.isoformat() if receipt.received_at else "", receipt.gmail_message_id, receipt.confidence,
+            receipt.attachments.count(),
+        ])
+        yield flush()
+
+
+def _csv_safe(value: str) -> str:
+    # Spreadsheet formula injection: a cell that starts with these is run as a formula by Excel.
+    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+class _Sink(io.RawIOBase):
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+def _zip_chunks(attachments: QuerySet[ReceiptAttachment]) -> Iterator[bytes]:
+    sink = _Sink()
+    used: set[str] = set()
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for attachment in attachments.iterator(chunk_size=200):
+            name = f"{attachment.receipt.receipt_date or 'undated'}_{attachment.receipt_id}_{attachment.filename}"
+            while name in used:
+                name = f"{attachment.id}_{name}"
+            used.add(name)
+            with attachment.file.open("rb") as source, archive.open(name, "w", force_zip64=True) as target:
+                while block := source.read(1024 * 1024):
+                    target.write(block)
+                    yield sink.take()
+            yield sink.take()
+    yield sink.take()
