@@ -1,11 +1,27 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gmail_sync.api import SyncRunViewSet
 from receipts.api import ReceiptViewSet
+
+
+
+class IdConverter:
+    """A database id: digits that fit a 64-bit key; anything longer is simply not found."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 sync_start = SyncRunViewSet.as_view({"post": "start"})
 sync_status = SyncRunViewSet.as_view({"get": "status"})
@@ -21,12 +37,12 @@ api = [
     path("receipts/sync", sync_start, name="sync-start"),
     path("receipts/sync/status", sync_status, name="sync-status"),
     path("receipts/sync/runs", sync_runs, name="sync-runs"),
-    path("receipts/sync/<int:pk>/cancel", sync_cancel, name="sync-cancel"),
-    path("receipts/sync/<int:pk>/resume", sync_resume, name="sync-resume"),
+    path("receipts/sync/<id:pk>/cancel", sync_cancel, name="sync-cancel"),
+    path("receipts/sync/<id:pk>/resume", sync_resume, name="sync-resume"),
     path("receipts/export", receipt_export, name="receipt-export"),
     path("receipts/", receipt_list, name="receipt-list"),
-    path("receipts/<int:pk>", receipt_detail, name="receipt-detail"),
-    path("receipts/<int:pk>/attachments/<int:attachment_id>", receipt_attachment, name="receipt-attachment"),
+    path("receipts/<id:pk>", receipt_detail, name="receipt-detail"),
+    path("receipts/<id:pk>/attachments/<id:attachment_id>", receipt_attachment, name="receipt-attachment"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
@@ -38,3 +54,4 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+handler404 = "config.views.not_found"

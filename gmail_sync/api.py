@@ -113,7 +113,8 @@ ERRORS = inline_serializer("ValidationErrors", {
     "success": serializers.BooleanField(),
     "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))})
 FAILURE = inline_serializer("Failure", {"success": serializers.BooleanField(), "error": serializers.CharField()})
-AUTH_ERROR = inline_serializer("AuthError", {"detail": serializers.CharField()})
+# DRF's own errors (no credentials, an invalid page): {"detail": "..."}
+AUTH_ERROR = inline_serializer("Detail", {"detail": serializers.CharField()})
 
 
 def _run_response(run: SyncRun, code: int = status.HTTP_200_OK) -> Response:
@@ -141,9 +142,12 @@ class SyncRunViewSet(viewsets.GenericViewSet):
 
     def _owned_run(self, pk: Any) -> SyncRun | None:
         try:
-            return self.get_queryset().get(pk=int(pk))
-        except (SyncRun.DoesNotExist, ValueError, TypeError):
+            key = int(pk)
+        except (ValueError, TypeError):
             return None
+        if not 0 < key < 2**63:
+            return None
+        return self.get_queryset().filter(pk=key).first()
 
     @extend_schema(request=SyncRequestSerializer, responses={202: RUN_RESPONSE, 400: ERRORS, 401: AUTH_ERROR, 409: CONFLICT},
                    summary="Start a sync run")
@@ -232,7 +236,8 @@ class SyncRunViewSet(viewsets.GenericViewSet):
     @extend_schema(
         responses={200: inline_serializer("SyncRunPage", {
             "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True), "results": SyncRunSchema(many=True)}), 401: AUTH_ERROR},
+            "previous": serializers.URLField(allow_null=True), "results": SyncRunSchema(many=True)}),
+            401: AUTH_ERROR, 404: AUTH_ERROR},
         parameters=[OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
         summary="Runs, newest first",
     )

@@ -57,8 +57,8 @@ class ReceiptFilterSerializer(serializers.Serializer):
     to_date = serializers.DateField(required=False)
     vendor = serializers.CharField(required=False, max_length=300)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, error_messages={"invalid": "A 3-letter ISO 4217 code."})
-    min_amount = serializers.DecimalField(required=False, max_digits=14, decimal_places=2)
-    max_amount = serializers.DecimalField(required=False, max_digits=14, decimal_places=2)
+    min_amount = serializers.DecimalField(required=False, max_digits=None, decimal_places=None)
+    max_amount = serializers.DecimalField(required=False, max_digits=None, decimal_places=None)
     q = serializers.CharField(required=False, max_length=300)
     ordering = serializers.ChoiceField(required=False, choices=sorted(ORDERINGS))
 
@@ -73,9 +73,10 @@ class ReceiptFilterSerializer(serializers.Serializer):
 
 FILTER_PARAMETERS = [
     OpenApiParameter("from_date", OpenApiTypes.DATE), OpenApiParameter("to_date", OpenApiTypes.DATE),
-    OpenApiParameter("vendor", OpenApiTypes.STR), OpenApiParameter("currency", OpenApiTypes.STR),
+    OpenApiParameter("vendor", {"type": "string", "maxLength": 300}),
+    OpenApiParameter("currency", {"type": "string", "pattern": "^[A-Za-z]{3}$"}, description="ISO 4217 code"),
     OpenApiParameter("min_amount", OpenApiTypes.DECIMAL), OpenApiParameter("max_amount", OpenApiTypes.DECIMAL),
-    OpenApiParameter("q", OpenApiTypes.STR), OpenApiParameter("ordering", OpenApiTypes.STR, enum=sorted(ORDERINGS)),
+    OpenApiParameter("q", {"type": "string", "maxLength": 300}), OpenApiParameter("ordering", OpenApiTypes.STR, enum=sorted(ORDERINGS)),
 ]
 
 
@@ -121,7 +122,7 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
         return queryset
 
     @extend_schema(parameters=[*FILTER_PARAMETERS, OpenApiParameter("page_size", OpenApiTypes.INT)],
-                   responses={200: ReceiptSerializer(many=True), 400: ERRORS, 401: AUTH_ERROR})
+                   responses={200: ReceiptSerializer(many=True), 400: ERRORS, 401: AUTH_ERROR, 404: AUTH_ERROR})
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
             queryset = self.filtered(request)
@@ -132,7 +133,10 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={200: ReceiptSerializer, 401: AUTH_ERROR, 404: FAILURE})
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
+        receipt = self.get_queryset().filter(pk=kwargs["pk"]).first()
+        if receipt is None:
+            return Response({"success": False, "error": "No such receipt."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(self.get_serializer(receipt).data)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 401: AUTH_ERROR, 404: FAILURE},
                    summary="Download an attachment")
