@@ -7,32 +7,32 @@ from decimal import Decimal, InvalidOperation
 
 from price_parser import Price
 
-# Symbols and words that name a currency, mapped to ISO 4217.
-CURRENCY_TOKENS: dict[str, str] = {
-    "₪": "ILS", 'ש"ח': "ILS", "ש״ח": "ILS", "ש''ח": "ILS", "שח": "ILS", "שקל": "ILS", "שקלים": "ILS",
-    "nis": "ILS", "ils": "ILS",
-    "$": "USD", "us$": "USD", "usd": "USD",
-    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
-    "£": "GBP", "gbp": "GBP",
-    "¥": "JPY", "jpy": "JPY", "₹": "INR", "inr": "INR", "rs.": "INR", "chf": "CHF", "cad": "CAD",
-    "c$": "CAD", "aud": "AUD", "a$": "AUD", "pln": "PLN", "zł": "PLN", "sek": "SEK", "nok": "NOK",
-    "dkk": "DKK", "czk": "CZK", "huf": "HUF", "rub": "RUB", "₽": "RUB", "try": "TRY", "₺": "TRY",
-    "brl": "BRL", "r$": "BRL", "mxn": "MXN", "cny": "CNY", "hkd": "HKD", "sgd": "SGD", "nzd": "NZD",
-    "zar": "ZAR", "aed": "AED",
-}
-_WORD_TOKENS = sorted((t for t in CURRENCY_TOKENS if t[0].isalpha() or t[0] in "ש"), key=len, reverse=True)
-_SYMBOL_TOKENS = sorted((t for t in CURRENCY_TOKENS if t not in _WORD_TOKENS), key=len, reverse=True)
+# Symbols, ISO codes and words that name a currency, mapped to ISO 4217.
+SYMBOLS = {"₪": "ILS", "$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "c$": "CAD",
+           "a$": "AUD", "r$": "BRL", "zł": "PLN", "₽": "RUB", "₺": "TRY", "kč": "CZK"}
+CODES = {code: code for code in (
+    "ILS USD EUR GBP JPY INR CHF CAD AUD PLN SEK NOK DKK CZK HUF RUB TRY BRL MXN CNY HKD SGD NZD ZAR AED "
+    "RON BGN THB KRW TWD PHP IDR MYR SAR QAR KWD EGP JOD").split()}
+CODES["NIS"] = "ILS"
+# Words, matched in any case; ISO codes are matched only in capitals ("try" is not the lira).
+WORDS = {'ש"ח': "ILS", "ש״ח": "ILS", "ש''ח": "ILS", "שקל": "ILS", "שקלים": "ILS", "nis": "ILS", "euro": "EUR",
+         "euros": "EUR", "rs.": "INR", "rs": "INR", "dollars": "USD", "pounds": "GBP"}
+CURRENCY_TOKENS: dict[str, str] = {**{k.lower(): v for k, v in SYMBOLS.items()}, **CODES,
+                                   **{k.lower(): v for k, v in WORDS.items()}}
+_LETTER = r"A-Za-z\u0590-\u05FF"
 _CURRENCY_RE = "|".join(
-    [re.escape(t) for t in _SYMBOL_TOKENS]
-    + [r"(?<![A-Za-z\u0590-\u05FF])" + re.escape(t) + r"(?![A-Za-z\u0590-\u05FF])" for t in _WORD_TOKENS]
+    [re.escape(t) for t in sorted(SYMBOLS, key=len, reverse=True) if not t[0].isalpha()]
+    + [rf"(?<![{_LETTER}])(?i:{re.escape(t)})(?![{_LETTER}])" for t in sorted(
+        [t for t in SYMBOLS if t[0].isalpha()] + list(WORDS), key=len, reverse=True)]
+    + [rf"(?<![{_LETTER}]){code}(?![{_LETTER}])" for code in sorted(CODES, key=len, reverse=True)]
 )
-_NUMBER_RE = r"\d{1,3}(?:[,.\u202f\u00a0 ]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
-# A currency before or after a number: "₪ 99.90", "99.90 ₪", "USD 12", "350.00 ש\"ח", "-$5.00".
+_NUMBER_RE = r"(?:\d{1,3}(?:[,.\u202f\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\d])"
+# A currency before or after a number: "₪ 99.90", "99.90 ₪", "USD 12", "350.00 ש\"ח", "-$5.00". A symbol
+# directly followed by a number belongs to that number, not to the one before it ("2014 $4.11").
 MONEY_RE = re.compile(
-    rf"(?P<pre>{_CURRENCY_RE})\s?-?\s?(?P<num1>{_NUMBER_RE})|(?P<num2>{_NUMBER_RE})\s?(?P<post>{_CURRENCY_RE})",
-    re.IGNORECASE,
+    rf"(?P<pre>{_CURRENCY_RE})\s?-?\s?(?P<num1>{_NUMBER_RE})|(?P<num2>{_NUMBER_RE})\s?(?P<post>{_CURRENCY_RE})(?!\s?-?\d)",
 )
-BARE_NUMBER_RE = re.compile(rf"(?<![\d/.,:-])(?:{_NUMBER_RE})(?![\d/%:])")
+BARE_NUMBER_RE = re.compile(rf"(?<![\d/.,:-])(?:{_NUMBER_RE})(?![/%:])")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class Money:
 
 
 def currency_code(token: str) -> str:
-    return CURRENCY_TOKENS.get(token.strip().lower(), CURRENCY_TOKENS.get(token.strip(), ""))
+    token = token.strip()
+    return CODES.get(token) or CURRENCY_TOKENS.get(token.lower(), "")
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -84,4 +85,4 @@ def find_bare_amounts(text: str) -> list[Money]:
 
 
 def currencies_in(text: str) -> list[str]:
-    return [currency_code(m.group(0)) for m in re.finditer(_CURRENCY_RE, text, re.IGNORECASE)]
+    return [currency_code(m.group(0)) for m in re.finditer(_CURRENCY_RE, text)]

@@ -45,8 +45,11 @@ class ParsedEmail:
 
     @property
     def body(self) -> str:
-        """The readable body: the plain part, or the HTML's text when there is no plain part."""
-        return self.text if self.text.strip() else self.html_text
+        """The readable body: the plain part, or the HTML's text when the plain part is a stub of it."""
+        plain = self.text.strip()
+        if not plain or len(self.html_text) > 2 * len(plain) + 40:
+            return self.html_text
+        return self.text
 
 
 def decode_header(value: object) -> str:

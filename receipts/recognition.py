@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from dateutil import parser as date_parser
-
+from .datefinder import find_issue_date
 from .money import Money, find_bare_amounts, find_money
 from .parsing import ParsedEmail, is_pdf
 
@@ -26,10 +25,15 @@ SUBJECT_POSITIVE = [
     (r"order (confirmation|confirmed|receipt)|your order\b.*\b(confirmed|placed)|thanks for your (order|purchase)|purchase confirmation", 30, "subject confirms an order"),
     (r"your (bill|statement of charges)|billing statement|subscription (renewed|renewal)|renewal receipt", 25, "subject is a bill"),
     (r"חשבונית|קבלה|אישור תשלום|אישור הזמנה|תודה על (רכישתך|הזמנתך|התשלום)|חיוב", 40, "subject names a receipt in Hebrew"),
+    (r"\b(rechnung|quittung|facture|factuur|factura|fattura|ricevuta|reçu|kvittering|faktura)\b", 40, "subject names an invoice in another language"),
+    (r"you sent a payment|payment sent|you paid|you've paid|your payment to|trip with|your (\w+ )?(ride|trip) (receipt|with)", 35, "subject confirms a payment or ride"),
 ]
 BODY_POSITIVE = [
     (r"\b(amount paid|total paid|total charged|payment total|grand total|order total|amount due|total due|balance paid)\b", 20, "body states a total paid"),
     (r"\b(invoice|receipt) (number|no\.?|#)|\border (number|no\.?|#)", 15, "body has an invoice or order number"),
+    (r"rechnungsnummer|rechnungsbetrag|gesamtbetrag|factuurnummer|numéro de facture|montant total|totaal bedrag|"
+     r"transaction id|thanks for riding", 15, "body has invoice terms"),
+    (r"\border confirmation\b|\bthank you for (your order|your purchase|shopping with us)\b", 15, "body confirms an order"),
     (r"\b(payment method|paid with|charged to|visa|mastercard|amex|paypal)\b.{0,40}(\d{4}|paypal)", 10, "body names the payment method"),
     (r"סה[\"״']?כ|סך הכל|לתשלום|שולם|חשבונית מס|מספר קבלה|מס['׳] קבלה|אמצעי תשלום", 20, "body has Hebrew receipt terms"),
     (r"\bvat\b|\bmwst\b|\btva\b|מע[\"״]?מ", 5, "body mentions VAT"),
@@ -44,6 +48,7 @@ NEGATIVE = [
     (r"\b(quote|estimate|proposal|price list|abandoned|still in your cart|left in your cart|wishlist|back in stock|price drop)\b|הצעת מחיר", -40, "offer, not a purchase"),
     (r"\b(payment (failed|declined)|card was declined|unable to process your payment|upcoming (payment|charge)|will be charged|payment reminder|invoice (is )?due soon)\b", -45, "not a completed payment"),
 ]
+QUOTE_RE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
 FORWARD_RE = re.compile(r"^\s*(?:-{2,}\s*(?:forwarded message|הודעה שהועברה)\s*-{2,}|begin forwarded message:)", re.IGNORECASE | re.MULTILINE)
 FORWARD_FROM_RE = re.compile(r"^\s*(?:from|מאת)\s*:\s*(?P<name>[^<\n]*?)\s*<?(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?\s*$", re.IGNORECASE | re.MULTILINE)
 FORWARD_SUBJECT_RE = re.compile(r"^\s*(?:subject|נושא)\s*:\s*(?P<subject>.+)$", re.IGNORECASE | re.MULTILINE)
@@ -51,21 +56,25 @@ TOTAL_LINE_RE = re.compile(
     r"(grand total|total paid|amount paid|total charged|payment total|order total|total amount|amount due|total due|"
     r"total\s*\(incl|total incl|invoice total|balance paid|you paid|charged|total|"
     r"סה[\"״']?כ(?:\s*(?:לתשלום|כולל מע[\"״']?מ|לתשלום כולל מע[\"״']?מ|שולם))?|סך הכל(?: לתשלום)?|לתשלום|שולם|"
-    r"gesamtbetrag|gesamtsumme|rechnungsbetrag|zu zahlen|montant total|total ttc|net à payer|importe total)",
+    r"gesamtbetrag|gesamtsumme|rechnungsbetrag|endbetrag|zu zahlen|montant total|total ttc|net à payer|"
+    r"totaal|te betalen|factuur totaal|total facture|importe total|total a pagar|totale|razem|do zapłaty|suma)",
     re.IGNORECASE,
 )
-NOT_TOTAL_RE = re.compile(r"sub\s*-?total|before tax|excl|net amount|tax\b|vat\b|מע[\"״']?מ(?!\s*\))|discount|הנחה|shipping|משלוח|savings|you saved|lowest price", re.IGNORECASE)
-STRONG_TOTAL_RE = re.compile(r"grand total|total paid|amount paid|total charged|order total|invoice total|you paid|לתשלום|שולם|gesamtbetrag|rechnungsbetrag|total ttc|montant total", re.IGNORECASE)
+NOT_TOTAL_RE = re.compile(
+    r"sub\s*-?total|subtotaal|zwischensumme|sous-total|before tax|excl|exclusief|net amount|netto|\bht\b|hors taxe|"
+    r"tax\b|vat\b|mwst|tva\b|btw\b|מע[\"״']?מ(?!\s*\))|discount|korting|rabatt|remise|הנחה|shipping|משלוח|savings|you saved|"
+    r"lowest price|promotional",
+    re.IGNORECASE,
+)
+STRONG_TOTAL_RE = re.compile(
+    r"grand total|total paid|amount paid|total charged|order total|invoice total|you paid|לתשלום|שולם|gesamtbetrag|"
+    r"rechnungsbetrag|endbetrag|total ttc|montant total|factuur totaal|total facture|te betalen|do zapłaty",
+    re.IGNORECASE,
+)
 VAT_LINE_RE = re.compile(r"(?:\bvat\b|\btax\b|מע[\"״']?מ|mwst|ust\.?|tva)", re.IGNORECASE)
 INVOICE_NO_RE = re.compile(
     r"(?:(?:tax\s+)?invoice|receipt|order|rechnung|facture|חשבונית(?:\s+מס)?(?:\s*/\s*קבלה)?|קבלה)\s*"
     r"(?:number|no\.?|num\.?|#|nr\.?|n°|מספר|מס['׳]?)\s*[:#.]?\s*(?P<num>[A-Z0-9][A-Z0-9\-/_.]{2,30})",
-    re.IGNORECASE,
-)
-DATE_LABEL_RE = re.compile(
-    r"(?:invoice date|receipt date|date of issue|issue date|date paid|payment date|order date|billing date|transaction date|date|"
-    r"תאריך(?: הפקה| חשבונית| תשלום)?|rechnungsdatum|datum|date de facture)\s*[:\-]?\s*"
-    r"(?P<value>\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.? \d{4})",
     re.IGNORECASE,
 )
 GENERIC_NAMES = re.compile(
@@ -102,14 +111,15 @@ def _score(patterns: list[tuple[str, int, str]], text: str, reasons: list[str], 
 def recognise(parsed: ParsedEmail) -> Recognition:
     reasons: list[str] = []
     body = parsed.body
+    unquoted = QUOTE_RE.sub("", body)
     subject = parsed.subject
     sender_name, sender_email = parsed.sender_name, parsed.sender_email
-    forwarded = bool(FORWARD_RE.search(body)) or bool(re.match(r"^\s*(fwd?|הועבר)\s*:", subject, re.IGNORECASE))
+    forwarded = bool(FORWARD_RE.search(unquoted)) or bool(re.match(r"^\s*(fwd?|הועבר)\s*:", subject, re.IGNORECASE))
     if forwarded:
-        inner_from = FORWARD_FROM_RE.search(body)
+        inner_from = FORWARD_FROM_RE.search(unquoted)
         if inner_from:
             sender_name, sender_email = inner_from.group("name").strip().strip('"'), inner_from.group("email").lower()
-        inner_subject = FORWARD_SUBJECT_RE.search(body)
+        inner_subject = FORWARD_SUBJECT_RE.search(unquoted)
         subject = re.sub(r"^\s*(fwd?|הועבר)\s*:\s*", "", inner_subject.group("subject") if inner_subject else subject, flags=re.IGNORECASE)
         reasons.append("forwarded message: read the original sender and subject")
     score = _score(SUBJECT_POSITIVE, subject, reasons, "subject")
@@ -213,21 +223,17 @@ def pick_vat(text: str) -> Decimal | None:
 
 
 def pick_date(text: str, *, prefer_dayfirst: bool) -> date | None:
-    for match in DATE_LABEL_RE.finditer(text[:20000]):
-        value = match.group("value")
-        try:
-            parsed = date_parser.parse(value, dayfirst=prefer_dayfirst and not re.match(r"\d{4}-", value))
-        except (ValueError, OverflowError):
-            continue
-        if 1990 <= parsed.year <= 2100:
-            return parsed.date()
-    return None
+    return find_issue_date(text, dayfirst=prefer_dayfirst)
 
 
 def pick_vendor(sender_name: str, sender_email: str, text: str) -> str:
     name = re.sub(r"\s*(via|from|by)\s+.*$", "", sender_name, flags=re.IGNORECASE).strip()
     name = re.sub(r"\s*[-|:]\s*(billing|receipts?|invoices?|payments?|orders?|no-?reply|notifications?)\s*$", "", name, flags=re.IGNORECASE)
     name = re.sub(r"^(billing|receipts?|invoices?|payments?|orders?)\s*(from|@)?\s*[-|:]?\s*", "", name, flags=re.IGNORECASE).strip()
+    processor = re.search(r"you sent [^\n]*? to ([^\n.]{2,60})|^\s*merchant:?\s+([^\n]{2,60})$", text, re.IGNORECASE | re.MULTILINE)
+    if processor and re.search(r"paypal|payoneer|bit\.ly|paybox|wise", sender_email + " " + sender_name, re.IGNORECASE):
+        return clean_vendor_name((processor.group(1) or processor.group(2)).strip())
+    name = clean_vendor_name(name)
     if name and not GENERIC_NAMES.match(name) and "@" not in name:
         return name[:300]
     match = re.search(r"(?:thank you for (?:shopping|your purchase|your order) (?:at|with)|thanks for (?:shopping|choosing) (?:at|with)?)\s+([A-Z][\w&'.-]*(?: [A-Z][\w&'.-]*){0,3})", text)
@@ -236,6 +242,24 @@ def pick_vendor(sender_name: str, sender_email: str, text: str) -> str:
     domain = sender_email.split("@")[-1] if "@" in sender_email else ""
     parts = [p for p in domain.split(".") if p not in {"com", "co", "il", "org", "net", "io", "uk", "de", "mail", "email", "e", "billing", "info", "news", "app"}]
     return parts[-1].capitalize() if parts else ""
+
+
+VENDOR_SUFFIX_RE = re.compile(
+    r"(?:[\s,]+(?:receipts?|billing|invoices?|payments?|online|inc\.?|ltd\.?|llc|gmbh|ag|s\.?a\.?|b\.?v\.?|plc|"
+    r"בע[\"״']?מ|אונליין|team|support|customer service|store))+$",
+    re.IGNORECASE,
+)
+
+
+def clean_vendor_name(name: str) -> str:
+    """The business as a person names it: "Uber Receipts" -> "Uber", "Acme Inc." -> "Acme"."""
+    cleaned = name.strip().strip('"\'')
+    for _ in range(3):
+        shorter = VENDOR_SUFFIX_RE.sub("", cleaned).strip(" ,-|")
+        if shorter == cleaned or not shorter:
+            break
+        cleaned = shorter
+    return cleaned
 
 
 def received_date(value: datetime | None) -> date | None:

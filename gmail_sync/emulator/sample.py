@@ -60,7 +60,7 @@ VENDORS_HE = [
     ("שופרסל", "שופרסל אונליין", "online@shufersal.co.il", "ILS"),
     ("מי אביבים", "מי אביבים", "heshbon@meyavivim.co.il", "ILS"),
     ("רב-קו", "רב-קו אונליין", "ravkav@ravkavonline.co.il", "ILS"),
-    ("הוט", "HOT", "hot-invoice@hot.net.il", "ILS"),
+    ("HOT", "HOT", "hot-invoice@hot.net.il", "ILS"),
     ("גוגל ישראל", "גוגל ישראל", "payments-il@google.com", "ILS"),
     ("ארומה", "ארומה", "receipts@aroma.co.il", "ILS"),
 ]

@@ -1,0 +1,46 @@
+"""Reading an invoice document (a PDF or its text): total, currency, date and number."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .einvoice import embedded_invoice
+from .money import currencies_in
+from .parsing import pdf_text
+from .recognition import INVOICE_NO_RE, pick_date, pick_total
+
+
+@dataclass
+class DocumentFacts:
+    total: Decimal | None = None
+    currency: str = ""
+    issue_date: date | None = None
+    number: str = ""
+    seller: str = ""
+    source: str = "text"  # "einvoice" when read from embedded XML
+
+
+def read_text(text: str) -> DocumentFacts:
+    facts = DocumentFacts()
+    total = pick_total(text)
+    if total is not None:
+        facts.total = total.amount
+        facts.currency = total.currency
+    if not facts.currency:
+        named = [c for c in currencies_in(text) if c]
+        if named:
+            facts.currency = max(set(named), key=named.count)
+    facts.issue_date = pick_date(text, prefer_dayfirst=facts.currency != "USD")
+    match = INVOICE_NO_RE.search(text)
+    if match:
+        facts.number = match.group("num")
+    return facts
+
+
+def read_pdf(data: bytes) -> DocumentFacts:
+    structured = embedded_invoice(data)
+    if structured is not None and structured.total is not None:
+        return DocumentFacts(structured.total, structured.currency, structured.issue_date, structured.number,
+                             structured.seller, source="einvoice")
+    return read_text(pdf_text(data))

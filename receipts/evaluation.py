@@ -1,0 +1,131 @@
+"""Measuring recognition and extraction against labelled mail."""
+from __future__ import annotations
+
+import json
+import mailbox as std_mailbox
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from .parsing import parse_email
+from .recognition import recognise
+
+HARD_CASES = Path(__file__).resolve().parent / "evaluation_set"
+
+
+@dataclass
+class Expected:
+    is_receipt: bool
+    vendor: str = ""
+    amount: str = ""
+    currency: str = ""
+    date: str = ""
+
+
+@dataclass
+class Report:
+    total: int = 0
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+    amount_ok: int = 0
+    currency_ok: int = 0
+    vendor_ok: int = 0
+    date_ok: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positive + self.false_positive
+        return self.true_positive / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        actual = self.true_positive + self.false_negative
+        return self.true_positive / actual if actual else 1.0
+
+    def share(self, hits: int) -> float:
+        return hits / self.true_positive if self.true_positive else 1.0
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "messages": self.total,
+            "receipts": self.true_positive + self.false_negative,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "amount": round(self.share(self.amount_ok), 4),
+            "currency": round(self.share(self.currency_ok), 4),
+            "vendor": round(self.share(self.vendor_ok), 4),
+            "date": round(self.share(self.date_ok), 4),
+        }
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def evaluate(items: Iterable[tuple[str, bytes, Expected]]) -> Report:
+    report = Report()
+    for name, raw, expected in items:
+        report.total += 1
+        result = recognise(parse_email(raw))
+        if result.is_receipt and not expected.is_receipt:
+            report.false_positive += 1
+            report.misses.append(f"{name}: false positive ({result.confidence}): {'; '.join(result.reasons[:4])}")
+            continue
+        if not result.is_receipt:
+            if expected.is_receipt:
+                report.false_negative += 1
+                report.misses.append(f"{name}: missed receipt ({result.confidence}): {'; '.join(result.reasons[:4])}")
+            continue
+        report.true_positive += 1
+        checks = {
+            "amount": result.amount is not None and expected.amount != "" and result.amount == Decimal(expected.amount),
+            "currency": result.currency == expected.currency,
+            "vendor": _norm(result.vendor) == _norm(expected.vendor),
+            "date": (result.receipt_date.isoformat() if result.receipt_date else "") == expected.date,
+        }
+        report.amount_ok += checks["amount"]
+        report.currency_ok += checks["currency"]
+        report.vendor_ok += checks["vendor"]
+        report.date_ok += checks["date"]
+        wrong = [k for k, ok in checks.items() if not ok]
+        if wrong:
+            got = {"amount": str(result.amount), "currency": result.currency, "vendor": result.vendor,
+                   "date": str(result.receipt_date)}
+            want = {"amount": expected.amount, "currency": expected.currency, "vendor": expected.vendor, "date": expected.date}
+            report.misses.append(f"{name}: wrong " + ", ".join(f"{k} (got {got[k]!r}, want {want[k]!r})" for k in wrong))
+    return report
+
+
+def labelled_mailbox(path: Path) -> Iterator[tuple[str, bytes, Expected]]:
+    """Messages of a sample mbox with its ``.labels.json``; spam and trash are left out, as a sync leaves them."""
+    labels = {item["message_id"]: item for item in json.loads(Path(str(path) + ".labels.json").read_text("utf-8"))}
+    for message in std_mailbox.mbox(str(path), create=False):
+        label = labels.get(str(message.get("Message-ID", "")).strip())
+        if label is None or label.get("folder", "INBOX") != "INBOX":
+            continue
+        yield label["message_id"], message.as_bytes(), Expected(
+            is_receipt=label["is_receipt"], vendor=label.get("vendor", ""), amount=label.get("amount", ""),
+            currency=label.get("currency", ""), date=label.get("date", ""))
+
+
+def labelled_folder(folder: Path = HARD_CASES) -> Iterator[tuple[str, bytes, Expected]]:
+    """``.eml`` files with a ``labels.json`` beside them: {file name: expected values}."""
+    labels = json.loads((folder / "labels.json").read_text("utf-8"))
+    for name, item in sorted(labels.items()):
+        yield name, (folder / name).read_bytes(), Expected(**item)
+
+
+def received_date(raw: bytes) -> str:
+    import email
+
+    message = email.message_from_bytes(raw)
+    try:
+        return parsedate_to_datetime(message["Date"]).date().isoformat()
+    except (TypeError, ValueError):
+        return ""
