@@ -212,5 +212,7 @@ LOGGING = {
     "loggers": {
         "gmail_sync": {"level": LOG_LEVEL},
         "receipts": {"level": LOG_LEVEL},
+        # Damaged PDFs in mail are common; pypdf's complaints about them are noise.
+        "pypdf": {"level": "ERROR"},
     },
 }

@@ -13,6 +13,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from email.message import Message
 
@@ -38,16 +39,27 @@ class ParsedEmail:
     sender_email: str = ""
     date: datetime | None = None
     text: str = ""
-    html_text: str = ""
+    html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     pdf_text: str = ""
     defects: list[str] = field(default_factory=list)
+
+    @cached_property
+    def html_text(self) -> str:
+        """The HTML part as text, worked out only when asked: most mail has a plain part too."""
+        if not self.html:
+            return ""
+        try:
+            return html_to_text(self.html)
+        except Exception:
+            return ""
 
     @property
     def body(self) -> str:
         """The readable body: the plain part, or the HTML's text when the plain part is a stub of it."""
         plain = self.text.strip()
-        if not plain or len(self.html_text) > 2 * len(plain) + 40:
+        # A plain part much shorter than the HTML is a stub ("view this in HTML"); read the HTML then.
+        if not plain or (len(self.html) > 3 * len(plain) + 200 and len(self.html_text) > 2 * len(plain) + 40):
             return self.html_text
         return self.text
 
@@ -133,11 +145,7 @@ def parse_email(raw: bytes, *, with_pdf_text: bool = True) -> ParsedEmail:
         elif content_type == "text/html":
             htmls.append(_decode_payload(part))
     parsed.text = "\n".join(texts)
-    if htmls:
-        try:
-            parsed.html_text = html_to_text("\n".join(htmls))
-        except Exception:
-            parsed.html_text = ""
+    parsed.html = "\n".join(htmls)
     if with_pdf_text:
         parsed.pdf_text = "\n".join(
             pdf_text(a.data) for a in parsed.attachments if is_pdf(a.filename, a.content_type, a.data)

@@ -46,6 +46,8 @@ NEGATIVE = [
     (r"\breceipt (settings|preferences)\b|\b(settings|preferences) (have|has) (been )?changed\b|\bupdate your (billing|payment) (info|details|method)\b", -60, "settings notice"),
     (r"\b(statement is (now )?available|account balance|your balance|low balance|direct deposit|wire transfer received|deposit received)\b|יתרה|דף חשבון", -35, "bank notice"),
     (r"\b(quote|estimate|proposal|price list|abandoned|still in your cart|left in your cart|wishlist|back in stock|price drop)\b|הצעת מחיר", -40, "offer, not a purchase"),
+    (r"\b(claim your (prize|reward)|you have won|you('ve| have) been selected|lottery|jackpot|inheritance|"
+     r"wire the fee|bitcoin opportunity)\b", -60, "spam or scam"),
     (r"\b(payment (failed|declined)|card was declined|unable to process your payment|upcoming (payment|charge)|will be charged|payment reminder|invoice (is )?due soon)\b", -45, "not a completed payment"),
 ]
 QUOTE_RE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
@@ -99,10 +101,27 @@ class Recognition:
     forwarded: bool = False
 
 
-def _score(patterns: list[tuple[str, int, str]], text: str, reasons: list[str], label: str) -> int:
+Rules = list[tuple[re.Pattern[str], int, str]]
+
+
+def _compile(rules: list[tuple[str, int, str]]) -> Rules:
+    return [(re.compile(pattern, re.IGNORECASE), weight, reason) for pattern, weight, reason in rules]
+
+
+SUBJECT_RULES = _compile(SUBJECT_POSITIVE)
+BODY_RULES = _compile(BODY_POSITIVE)
+NEGATIVE_RULES = _compile(NEGATIVE)
+PDF_RULES = _compile([
+    (r"\b(invoice|receipt|rechnung|facture|factura)\b|חשבונית|קבלה", 25, "PDF text names an invoice or receipt"),
+    (r"\btotal\b|gesamt|montant|סה[\"״']?כ|לתשלום", 10, "PDF text has a total"),
+])
+PDF_NAME_RE = re.compile(r"invoice|receipt|rechnung|facture|factura|bill|חשבונית|קבלה", re.IGNORECASE)
+
+
+def _score(rules: Rules, text: str, reasons: list[str], label: str) -> int:
     total = 0
-    for pattern, weight, reason in patterns:
-        if re.search(pattern, text, re.IGNORECASE):
+    for pattern, weight, reason in rules:
+        if pattern.search(text):
             total += weight
             reasons.append(f"{reason} ({label}, {weight:+d})")
     return total
@@ -122,21 +141,18 @@ def recognise(parsed: ParsedEmail) -> Recognition:
         inner_subject = FORWARD_SUBJECT_RE.search(unquoted)
         subject = re.sub(r"^\s*(fwd?|הועבר)\s*:\s*", "", inner_subject.group("subject") if inner_subject else subject, flags=re.IGNORECASE)
         reasons.append("forwarded message: read the original sender and subject")
-    score = _score(SUBJECT_POSITIVE, subject, reasons, "subject")
-    score += _score(BODY_POSITIVE, body[:20000], reasons, "body")
-    negative = _score(NEGATIVE, f"{subject}\n{body[:20000]}", reasons, "content")
+    score = _score(SUBJECT_RULES, subject, reasons, "subject")
+    score += _score(BODY_RULES, body[:20000], reasons, "body")
+    negative = _score(NEGATIVE_RULES, f"{subject}\n{body[:20000]}", reasons, "content")
     score += negative
     pdfs = [a for a in parsed.attachments if is_pdf(a.filename, a.content_type, a.data)]
     for attachment in pdfs:
-        if re.search(r"invoice|receipt|rechnung|facture|factura|bill|חשבונית|קבלה", attachment.filename, re.IGNORECASE):
+        if PDF_NAME_RE.search(attachment.filename):
             score += 30
             reasons.append(f"PDF named like an invoice: {attachment.filename} (+30)")
             break
     if pdfs and parsed.pdf_text.strip():
-        pdf_score = _score([
-            (r"\b(invoice|receipt|rechnung|facture|factura)\b|חשבונית|קבלה", 25, "PDF text names an invoice or receipt"),
-            (r"\btotal\b|gesamt|montant|סה[\"״']?כ|לתשלום", 10, "PDF text has a total"),
-        ], parsed.pdf_text[:20000], reasons, "pdf")
+        pdf_score = _score(PDF_RULES, parsed.pdf_text[:20000], reasons, "pdf")
         score += pdf_score
     text_for_money = "\n".join(x for x in (body, parsed.pdf_text) if x)
     money = find_money(text_for_money[:50000])

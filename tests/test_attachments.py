@@ -1,0 +1,121 @@
+"""Attachments: sniffed types, safe names, stored once, size limits; e-invoice XML; the corpus check."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from email.message import EmailMessage
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from gmail_sync.emulator.pdf import simple_pdf, tiny_png
+from receipts.einvoice import parse_cii
+from receipts.files import safe_filename, sniff_content_type
+from receipts.models import ReceiptAttachment
+from receipts.parsing import Attachment, parse_email
+from receipts.recognition import recognise
+from receipts.services import ReceiptDraft, attachment_store, receipt_store
+from tests.factories import GmailAccountFactory, ReceiptFactory
+
+
+def test_content_type_comes_from_the_bytes() -> None:
+    assert sniff_content_type(simple_pdf(["x"])) == "application/pdf"
+    assert sniff_content_type(tiny_png()) == "image/png"
+    assert sniff_content_type(b"\xff\xd8\xff\xe0JFIF") == "image/jpeg"
+    assert sniff_content_type(b"MZ\x90\x00 an exe named invoice.pdf") == "application/octet-stream"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("C:\\Users\\me\\invoice.pdf", "invoice.pdf"),
+        ("in\x00voi\x1bce\r\n.pdf", "invoice.pdf"),
+        ("חשבונית 12.pdf", "חשבונית 12.pdf"),
+        ("", "attachment.pdf"),
+        ("invoice.exe", "invoice.exe.pdf"),
+    ],
+)
+def test_safe_filenames(name: str, expected: str) -> None:
+    assert safe_filename(name, "application/pdf") == expected
+
+
+@pytest.mark.django_db
+def test_identical_files_are_stored_once_and_oversized_ones_are_recorded(settings) -> None:
+    pdf = simple_pdf(["Invoice", "Total 10.00 USD"])
+    first, second = ReceiptFactory(), ReceiptFactory()
+    a = attachment_store(receipt=first, attachment=Attachment("a.pdf", "application/octet-stream", pdf))
+    b = attachment_store(receipt=second, attachment=Attachment("b.pdf", "application/pdf", pdf))
+    assert a is not None and b is not None
+    assert a.content_type == "application/pdf" and a.file.name == b.file.name
+    assert len(list((Path(settings.MEDIA_ROOT) / "attachments").rglob("*"))) == 2  # one folder, one file
+    assert attachment_store(receipt=first, attachment=Attachment("again.pdf", "application/pdf", pdf)) is None
+    assert attachment_store(receipt=first, attachment=Attachment("notes.txt", "text/plain", b"hello")) is None
+    settings.ATTACHMENT_MAX_BYTES = 10
+    big = attachment_store(receipt=first, attachment=Attachment("big.png", "image/png", tiny_png(3)))
+    assert big is not None and not big.file and "ATTACHMENT_MAX_BYTES" in big.skipped_reason
+
+
+@pytest.mark.django_db
+def test_receipt_with_pdf_is_stored_once_with_its_attachment() -> None:
+    msg = EmailMessage()
+    msg["From"] = "Northwind <billing@northwind.example>"
+    msg["Subject"] = "Invoice 77"
+    msg["Date"] = "Mon, 01 Jul 2024 06:00:00 +0000"
+    msg.set_content("Your invoice is attached.")
+    msg.add_attachment(simple_pdf(["Invoice number: 77", "Invoice date: 01/07/2024", "Total 144.00 GBP"]),
+                       maintype="application", subtype="pdf", filename="../invoice-77.pdf")
+    parsed = parse_email(msg.as_bytes())
+    recognition = recognise(parsed)
+    assert recognition.is_receipt and recognition.amount == Decimal("144.00") and recognition.currency == "GBP"
+    assert recognition.receipt_date == date(2024, 7, 1)
+    account = GmailAccountFactory()
+    draft = ReceiptDraft("m1", "t1", parsed, recognition, None)
+    assert receipt_store(account=account, run=None, draft=draft) is True
+    assert receipt_store(account=account, run=None, draft=draft) is False
+    stored = ReceiptAttachment.objects.get()
+    assert stored.filename == "invoice-77.pdf" and stored.original_filename == "../invoice-77.pdf"
+    assert len(stored.sha256) == 64 and stored.size > 0
+
+
+CII = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+ xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+ xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
+ <rsm:ExchangedDocument><ram:ID>RE-42</ram:ID>
+  <ram:IssueDateTime><udt:DateTimeString format="102">20240115</udt:DateTimeString></ram:IssueDateTime>
+ </rsm:ExchangedDocument>
+ <rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty><ram:Name>Muster GmbH</ram:Name>
+ </ram:SellerTradeParty></ram:ApplicableHeaderTradeAgreement><ram:ApplicableHeaderTradeSettlement>
+ <ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode><ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+ <ram:TaxTotalAmount currencyID="EUR">19.00</ram:TaxTotalAmount><ram:GrandTotalAmount>119.00</ram:GrandTotalAmount>
+ </ram:SpecifiedTradeSettlementHeaderMonetarySummation></ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction>
+</rsm:CrossIndustryInvoice>"""
+
+
+def test_cii_e_invoice_is_read() -> None:
+    invoice = parse_cii(CII)
+    assert invoice is not None
+    assert (invoice.seller, invoice.total, invoice.currency, invoice.issue_date, invoice.number, invoice.vat) == (
+        "Muster GmbH", Decimal("119.00"), "EUR", date(2024, 1, 15), "RE-42", Decimal("19.00"))
+    assert parse_cii(b"<not-xml") is None
+    assert parse_cii(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>') is None
+
+
+def test_check_corpus_counts_everything_and_compares_documents(tmp_path: Path) -> None:
+    (tmp_path / "good.pdf").write_bytes(simple_pdf(["Invoice", "Invoice date: 03/02/2024", "Grand total: 50.00 EUR"]))
+    (tmp_path / "good.json").write_text(json.dumps([{"amount": 50.0, "currency": "EUR", "date": "2024-02-03"}]))
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 truncated garbage")
+    (tmp_path / "mail.eml").write_bytes(b"Subject: hi\n\nno headers to speak of \xff\xfe")
+    (tmp_path / "worse.eml").write_bytes(b"Content-Type: multipart/mixed; boundary=\n\n--\n--\n")
+    out = StringIO()
+    call_command("check_corpus", str(tmp_path), stdout=out)
+    text = out.getvalue()
+    assert "messages: 2 examined" in text and "0 errors" in text
+    assert "documents: 2 read, 0 errors; 1 with expected values" in text and "all three 1/1 (100.0%)" in text
+    (tmp_path / "good.json").write_text(json.dumps([{"amount": 51.0, "currency": "EUR", "date": "2024-02-03"}]))
+    with pytest.raises(CommandError, match="below 90%"):
+        call_command("check_corpus", str(tmp_path), "--min-document-accuracy", "0.9", stdout=StringIO())
