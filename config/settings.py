@@ -135,6 +135,8 @@ GMAIL_API_ROOT_URL = env.str("GMAIL_API_ROOT_URL", default="https://gmail.google
 if not GMAIL_API_ROOT_URL.endswith("/"):
     GMAIL_API_ROOT_URL += "/"
 GOOGLE_TOKEN_URI = env.str("GOOGLE_TOKEN_URI", default="https://oauth2.googleapis.com/token")
+GOOGLE_AUTH_URI = env.str("GOOGLE_AUTH_URI", default="https://accounts.google.com/o/oauth2/auth")
+GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default="https://oauth2.googleapis.com/revoke")
 GMAIL_QUOTA_UNITS_PER_SECOND = env.float("GMAIL_QUOTA_UNITS_PER_SECOND", default=100.0)
 if GMAIL_QUOTA_UNITS_PER_SECOND <= 0:
     raise ImproperlyConfigured("GMAIL_QUOTA_UNITS_PER_SECOND must be a positive number.")
@@ -146,6 +148,9 @@ if MAX_SECONDS_PER_RUN <= 0:
     raise ImproperlyConfigured("MAX_SECONDS_PER_RUN must be a positive number of seconds.")
 # A running run whose heartbeat is older than this is taken to be orphaned by a dead worker.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=300)
+# Without REDIS_URL, run a started sync in a background thread of the web process instead of
+# inside the request that started it (for `runserver` without a worker).
+RUN_SYNCS_IN_THREAD = env.bool("RUN_SYNCS_IN_THREAD", default=False)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
 
 # --- Celery -----------------------------------------------------------------------------

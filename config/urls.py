@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from gmail_sync import web
 from gmail_sync.api import SyncRunViewSet
 from receipts.api import ReceiptViewSet
 
@@ -48,6 +49,11 @@ api = [
 ]
 
 urlpatterns = [
+    path("", web.dashboard, name="dashboard"),
+    path("receipts/", web.receipts_page, name="receipts"),
+    path("oauth/connect", web.oauth_connect, name="oauth-connect"),
+    path("oauth/callback", web.oauth_callback, name="oauth-callback"),
+    path("oauth/<id:pk>/disconnect", web.oauth_disconnect, name="oauth-disconnect"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include(api)),

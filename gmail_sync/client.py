@@ -153,6 +153,22 @@ def _is_revoked(exc: google.auth.exceptions.RefreshError) -> bool:
     return "invalid_grant" in text or "unauthorized_client" in text or "invalid_client" in text
 
 
+def revoke_token(token: str, *, revoke_uri: str | None = None, timeout: float = 15.0) -> bool:
+    """Revoke a refresh token at Google; True when Google confirmed (or already forgot) it."""
+    import urllib.parse
+
+    http = httplib2.Http(timeout=timeout)
+    body = urllib.parse.urlencode({"token": token})
+    try:
+        response, _ = http.request(revoke_uri or settings.GOOGLE_REVOKE_URI, method="POST", body=body,
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    except TRANSPORT_ERRORS as exc:
+        logger.warning("token revocation failed: %s", type(exc).__name__)
+        return False
+    # 400 invalid_token: Google no longer knows the token, which is what revocation wants.
+    return response.status in (200, 400)
+
+
 class GmailClient:
     """Gmail for one account, with quota, batching, retries and token refresh built in.
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,12 +42,22 @@ def _send(run_id: int) -> None:
     if queue is not None:
         queue.append(run_id)
         return
+    if settings.RUN_SYNCS_IN_THREAD:
+        threading.Thread(target=_drain, args=(run_id, True), name=f"sync-run-{run_id}", daemon=True).start()
+    else:
+        _drain(run_id, False)
+
+
+def _drain(run_id: int, own_thread: bool) -> None:
+    """Run a slice and every slice it chains, one after another, in this thread."""
     _inline.queue = deque([run_id])
     try:
         while _inline.queue:
             run_sync_slice.apply(args=[_inline.queue.popleft()])
     finally:
         _inline.queue = None
+        if own_thread:
+            connection.close()
 
 
 @shared_task(name="gmail_sync.sweep_stale_runs")

@@ -5,10 +5,9 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,10 +19,10 @@ from rest_framework.response import Response
 from gmail_sync.api import AUTH_ERROR, ERRORS, FAILURE
 
 from .models import Receipt, ReceiptAttachment
+from .selectors import ORDERINGS, FilterError, filter_receipts, receipts_of
 
 ZIP_MAX_FILES = 2000
 ZIP_MAX_BYTES = 1024 * 1024 * 1024
-ORDERINGS = {"received_at", "-received_at", "receipt_date", "-receipt_date", "amount", "-amount", "vendor", "-vendor"}
 CSV_COLUMNS = ["id", "receipt_date", "vendor", "amount", "currency", "vat_amount", "invoice_number", "sender_email",
                "sender_name", "subject", "received_at", "gmail_message_id", "confidence", "attachments"]
 
@@ -52,25 +51,6 @@ class ReceiptSerializer(serializers.ModelSerializer):
                   "review_status", "attachments"]
 
 
-class ReceiptFilterSerializer(serializers.Serializer):
-    from_date = serializers.DateField(required=False)
-    to_date = serializers.DateField(required=False)
-    vendor = serializers.CharField(required=False, max_length=300)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, error_messages={"invalid": "A 3-letter ISO 4217 code."})
-    min_amount = serializers.DecimalField(required=False, max_digits=None, decimal_places=None)
-    max_amount = serializers.DecimalField(required=False, max_digits=None, decimal_places=None)
-    q = serializers.CharField(required=False, max_length=300)
-    ordering = serializers.ChoiceField(required=False, choices=sorted(ORDERINGS))
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("from_date") and attrs.get("to_date") and attrs["from_date"] > attrs["to_date"]:
-            raise serializers.ValidationError({"from_date": ["Must not be after to_date."]})
-        low, high = attrs.get("min_amount"), attrs.get("max_amount")
-        if low is not None and high is not None and Decimal(low) > Decimal(high):
-            raise serializers.ValidationError({"min_amount": ["Must not be above max_amount."]})
-        return attrs
-
-
 FILTER_PARAMETERS = [
     OpenApiParameter("from_date", OpenApiTypes.DATE), OpenApiParameter("to_date", OpenApiTypes.DATE),
     OpenApiParameter("vendor", {"type": "string", "maxLength": 300}),
@@ -80,53 +60,22 @@ FILTER_PARAMETERS = [
 ]
 
 
-class _FilterError(Exception):
-    def __init__(self, errors: Any) -> None:
-        self.errors = errors
-
-
 class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReceiptSerializer
     pagination_class = Pagination
 
     def get_queryset(self) -> QuerySet[Receipt]:
-        return (Receipt.objects.filter(account__business__members=self.request.user)
-                .prefetch_related("attachments").order_by("-received_at", "-id"))
+        return receipts_of(self.request.user)
 
     def filtered(self, request: Request) -> QuerySet[Receipt]:
-        known = set(ReceiptFilterSerializer().fields)
-        params = {k: v for k, v in request.query_params.items() if k in known and v != ""}
-        serializer = ReceiptFilterSerializer(data=params)
-        if not serializer.is_valid():
-            raise _FilterError(serializer.errors)
-        data = serializer.validated_data
-        queryset = self.get_queryset()
-        if "from_date" in data:
-            queryset = queryset.filter(receipt_date__gte=data["from_date"])
-        if "to_date" in data:
-            queryset = queryset.filter(receipt_date__lte=data["to_date"])
-        if "vendor" in data:
-            queryset = queryset.filter(vendor__icontains=data["vendor"])
-        if "currency" in data:
-            queryset = queryset.filter(currency=data["currency"].upper())
-        if "min_amount" in data:
-            queryset = queryset.filter(amount__gte=data["min_amount"])
-        if "max_amount" in data:
-            queryset = queryset.filter(amount__lte=data["max_amount"])
-        if "q" in data:
-            term = data["q"]
-            queryset = queryset.filter(Q(vendor__icontains=term) | Q(subject__icontains=term)
-                                       | Q(sender_email__icontains=term) | Q(invoice_number__icontains=term))
-        if "ordering" in data:
-            queryset = queryset.order_by(data["ordering"], "-id")
-        return queryset
+        return filter_receipts(self.get_queryset(), request.query_params)
 
     @extend_schema(parameters=[*FILTER_PARAMETERS, OpenApiParameter("page_size", OpenApiTypes.INT)],
                    responses={200: ReceiptSerializer(many=True), 400: ERRORS, 401: AUTH_ERROR, 404: AUTH_ERROR})
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
             queryset = self.filtered(request)
-        except _FilterError as exc:
+        except FilterError as exc:
             return Response({"success": False, "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -166,7 +115,7 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
             return Response({"success": False, "errors": {"format": ["Use csv or zip."]}}, status=status.HTTP_400_BAD_REQUEST)
         try:
             queryset = self.filtered(request)
-        except _FilterError as exc:
+        except FilterError as exc:
             return Response({"success": False, "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         if kind == "zip":
             return self._zip(queryset)

@@ -1,0 +1,90 @@
+"""The web pages: the dashboard (connection, start a sync, live runs), the receipts, and OAuth."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from receipts.selectors import FilterError, filter_receipts, receipts_of, totals_by_currency
+
+from . import oauth
+from .accounts import business_for_user
+from .models import GmailAccount, SyncRun
+
+
+def _business_or_none(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return business_for_user(request.user)  # type: ignore[arg-type]
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    business = _business_or_none(request)
+    accounts = list(GmailAccount.objects.filter(business=business)) if business else []
+    return render(request, "dashboard.html", {
+        "business": business,
+        "accounts": accounts,
+        "connected": [a for a in accounts if a.status == GmailAccount.Status.CONNECTED],
+        "modes": SyncRun.Mode.choices,
+    })
+
+
+@login_required
+def receipts_page(request: HttpRequest) -> HttpResponse:
+    queryset = receipts_of(request.user)
+    errors = None
+    try:
+        queryset = filter_receipts(queryset, request.GET)
+    except FilterError as exc:
+        errors = exc.errors
+        queryset = queryset.none()
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "receipts.html", {
+        "page": page,
+        "totals": totals_by_currency(queryset),
+        "errors": errors,
+        "filters": request.GET,
+        "query": query.urlencode(),
+    })
+
+
+@login_required
+def oauth_connect(request: HttpRequest) -> HttpResponse:
+    if _business_or_none(request) is None:
+        messages.error(request, "Your user belongs to no business yet; ask an administrator to add you.")
+        return redirect("dashboard")
+    try:
+        return redirect(oauth.authorization_url(request))
+    except oauth.OAuthError as exc:
+        messages.error(request, str(exc))
+        return redirect("dashboard")
+
+
+@login_required
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    business = _business_or_none(request)
+    if business is None:
+        return HttpResponseBadRequest("No business to connect the account to.")
+    try:
+        account = oauth.complete(request, business=business)
+    except oauth.OAuthError as exc:
+        messages.error(request, str(exc))
+        return redirect("dashboard")
+    messages.success(request, f"Connected {account.email}.")
+    return redirect("dashboard")
+
+
+@login_required
+@require_POST
+def oauth_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(GmailAccount, pk=pk, business__members=request.user)
+    if oauth.disconnect(account):
+        messages.success(request, f"Disconnected {account.email}; Google revoked the access.")
+    else:
+        messages.warning(request, f"Disconnected {account.email}, but Google did not confirm the revocation; "
+                                  "remove the app's access in your Google account.")
+    return redirect("dashboard")

@@ -1,0 +1,117 @@
+"""End to end in a real browser (Debian's Chromium, driven by Playwright) against a live server and
+the emulator playing Google: sign in, connect Gmail through the consent redirect, start a backfill,
+watch it complete, open a receipt's PDF, export CSV, disconnect (the emulator sees the revocation).
+
+Screenshots are written under tests/artifacts/ on every run.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gmail_sync.accounts import api_user_create
+from gmail_sync.models import GmailAccount, SyncRun
+from receipts.models import Receipt
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium); .ci/run installs it"),
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
+    # still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+        )
+        context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(30000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_connect_backfill_browse_export_and_disconnect(live_server, emulator, settings, browser_page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    settings.GOOGLE_CLIENT_ID = "browser-test-client"
+    settings.GOOGLE_CLIENT_SECRET = "browser-test-secret"
+    settings.GOOGLE_AUTH_URI = emulator.url + "o/oauth2/auth"
+    settings.GOOGLE_REVOKE_URI = emulator.url + "revoke"
+    settings.GOOGLE_OAUTH_REDIRECT_URI = live_server.url + "/oauth/callback"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.RUN_SYNCS_IN_THREAD = True
+    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 500
+    emulator.options.latency_ms = (20, 40)
+    api_user_create(username="dana", business_name="Dana's Bakery", password="correct horse battery")
+    page = browser_page
+
+    page.goto(live_server.url + "/")
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=username]", "dana")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#connect")
+
+    page.click("#connect")  # to the emulator's consent endpoint, which redirects back with a code
+    page.wait_for_selector("text=Connected owner@example.com")
+    account = GmailAccount.objects.get(email="owner@example.com")
+    assert account.status == GmailAccount.Status.CONNECTED and account.has_token
+
+    page.select_option("select[name=mode]", "full_backfill")
+    page.fill("input[name=from_date]", "2024-06-01")
+    page.fill("input[name=to_date]", "2025-06-30")
+    page.click("#start-button")
+    page.wait_for_selector("#run-rows [data-status]:text('running')")
+    page.wait_for_function("() => { const s = document.querySelector('#run-rows [data-scanned]'); "
+                           "return s && parseInt(s.textContent) > 0; }")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-mid-run.png"), full_page=True)
+    page.wait_for_selector("#run-rows [data-status]:text('completed')", timeout=120000)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-completed.png"), full_page=True)
+    run = SyncRun.objects.get(account=account)
+    assert run.status == SyncRun.Status.COMPLETED and run.saved_receipts > 0
+    width = page.eval_on_selector("#run-rows [data-progress]", "el => el.style.width")
+    assert width == "100%"
+
+    page.goto(live_server.url + "/receipts/")
+    rows = page.locator("#receipts tbody tr[data-receipt-id]")
+    assert rows.count() == min(50, Receipt.objects.filter(account=account).count())
+    assert "ILS" in page.inner_text("#totals") or "USD" in page.inner_text("#totals")
+    page.screenshot(path=str(ARTIFACTS / "receipts.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "receipts-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1200, "height": 900})
+
+    pdf_link = page.locator("a.attachment[title^='application/pdf']").first
+    with page.expect_download() as download_info:
+        pdf_link.click(modifiers=["Alt"])
+    pdf_path = download_info.value.path()
+    assert Path(pdf_path).read_bytes().startswith(b"%PDF-")
+
+    with page.expect_download() as download_info:
+        page.click("#export-csv")
+    csv_text = Path(download_info.value.path()).read_bytes().decode("utf-8")
+    assert csv_text.startswith("\ufeffid,receipt_date,vendor")
+    assert csv_text.count("\n") == Receipt.objects.filter(account=account).count() + 1
+
+    page.goto(live_server.url + "/")
+    token = account.refresh_token
+    page.click("button:text('Disconnect')")
+    page.wait_for_selector("text=Google revoked the access")
+    account.refresh_from_db()
+    assert account.status == GmailAccount.Status.DISCONNECTED and not account.has_token
+    assert token in emulator.revoked
+    page.screenshot(path=str(ARTIFACTS / "dashboard-disconnected.png"), full_page=True)
