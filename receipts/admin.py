@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import Receipt, ReceiptAttachment
@@ -20,7 +21,8 @@ class ReceiptAttachmentInline(admin.TabularInline):
     def link(self, obj: ReceiptAttachment) -> str:
         if not obj.file:
             return obj.filename
-        return format_html('<a href="{}">{}</a>', obj.file.url, obj.filename)
+        url = reverse("receipt-attachment", kwargs={"pk": obj.receipt_id, "attachment_id": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, obj.filename)
 
 
 @admin.register(Receipt)

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from gmail_sync.api import AUTH_ERROR, ERRORS, FAILURE
 
+from .files import STORED_TYPES
 from .models import Receipt, ReceiptAttachment
 from .selectors import ORDERINGS, FilterError, filter_receipts, receipts_of
 
@@ -87,7 +88,8 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
             return Response({"success": False, "error": "No such receipt."}, status=status.HTTP_404_NOT_FOUND)
         return Response(self.get_serializer(receipt).data)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 401: AUTH_ERROR, 404: FAILURE},
+    @extend_schema(responses={**{(200, kind): OpenApiTypes.BINARY for kind in sorted(STORED_TYPES)},
+                              401: AUTH_ERROR, 404: FAILURE},
                    summary="Download an attachment")
     def attachment(self, request: Request, pk: str, attachment_id: str) -> Any:
         attachment = ReceiptAttachment.objects.filter(

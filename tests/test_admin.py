@@ -73,3 +73,30 @@ def test_counters_are_read_only(admin_client) -> None:
     response = admin_client.get(reverse("admin:gmail_sync_syncrun_change", args=[run.pk]))
     assert response.status_code == 200
     assert 'name="messages_scanned"' not in response.content.decode()
+
+
+def test_resume_action_reopens_a_failed_run_and_enqueues_it(admin_client) -> None:
+    from unittest import mock
+
+    run = SyncRunFactory(status=SyncRun.Status.FAILED, finished_at=timezone.now(), error_message="boom",
+                         last_page_token="tok-3")
+    with mock.patch("gmail_sync.tasks.enqueue_slice") as enqueue:
+        admin_client.post(
+            reverse("admin:gmail_sync_syncrun_changelist"),
+            {"action": "resume_runs", "_selected_action": [run.pk]},
+        )
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.RUNNING and run.error_message == "" and run.finished_at is None
+    assert run.last_page_token == "tok-3"
+    enqueue.assert_called_once_with(run.pk)
+
+
+def test_receipt_page_links_attachments_through_the_api(admin_client) -> None:
+    from receipts.models import ReceiptAttachment
+    from tests.factories import ReceiptFactory
+
+    receipt = ReceiptFactory()
+    attachment = ReceiptAttachment.objects.create(receipt=receipt, filename="r.pdf", content_type="application/pdf",
+                                                  size=3, sha256="c" * 64, file="attachments/cc/x")
+    body = admin_client.get(reverse("admin:receipts_receipt_change", args=[receipt.pk])).content.decode()
+    assert f"/api/receipts/{receipt.pk}/attachments/{attachment.pk}" in body
