@@ -21,7 +21,7 @@ from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -150,6 +150,8 @@ class SliceRunner:
             )
         except GmailError as exc:
             return self._fail(f"Gmail error: {exc}. Resume the run to continue from its checkpoint.")
+        except (OperationalError, InterfaceError) as exc:
+            return self._database_lost(exc)
         except Exception as exc:  # a bug or an outage of our own: fail loudly, keep the checkpoint
             logger.exception("run_id=%s failed", run.pk)
             return self._fail(f"{type(exc).__name__}: {exc}")
@@ -356,6 +358,23 @@ class SliceRunner:
         rate = run.messages_per_second or 0
         logger.info("🔔 JOB_DONE %s messages_per_second=%s", counters(run), rate)
         return SliceResult(run.pk, "completed", run.status)
+
+    def _database_lost(self, exc: Exception) -> SliceResult:
+        """The database connection dropped (a restart, a failover, a killed backend): nothing after
+        the last committed chunk was kept, so hand the run on from its checkpoint instead of
+        failing it. If the database is still away, the stale-run sweeper takes over later."""
+        logger.warning("run_id=%s lost its database connection (%s); handing it on from its checkpoint",
+                       self.run_id, type(exc).__name__)
+        connection.close()
+        with transaction.atomic():
+            if not SyncRun.objects.filter(pk=self.run_id, status=Status.RUNNING, worker_id=self.worker_id).update(
+                status=Status.PAUSED, worker_id="", updated_at=timezone.now()
+            ):
+                return SliceResult(self.run_id, "lost", "unknown")
+            if self.chain:
+                chain, run_id = self.chain, self.run_id
+                transaction.on_commit(lambda: chain(run_id))
+        return SliceResult(self.run_id, "paused", Status.PAUSED)
 
     def _fail(self, message: str, *, account_error: str | None = None) -> SliceResult:
         run = self.run_obj
