@@ -214,8 +214,8 @@ class GmailClient:
         )
         rate = quota_units_per_second or settings.GMAIL_QUOTA_UNITS_PER_SECOND
         self.bucket = bucket_for(account_key, rate)
-        # A batch must fit in one second of quota, or Gmail refuses part of it every time.
-        self.batch_size = max(1, min(MAX_BATCH, math.floor(rate / COSTS["messages.get"])))
+        # A batch must fit well inside one second of quota, or Gmail refuses its last parts.
+        self.batch_size = max(1, min(MAX_BATCH, math.floor(0.8 * rate / COSTS["messages.get"])))
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay

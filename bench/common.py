@@ -1,0 +1,81 @@
+"""Shared pieces of the benchmarks: mailboxes, an emulator in its own process, a fresh database."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+CACHE = ROOT / "bench" / ".mailboxes"
+PYTHON = sys.executable
+
+
+def setup_django(database_url: str | None = None, **env: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("ENCRYPTION_KEY", "x8f9Zs3b1b0S1pJm2ySxkVb6wQ3U0YhJc9bE3xk2nQ8=")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def mailbox(count: int, *, seed: int = 7) -> Path:
+    """A sample mailbox of ``count`` messages over 36 months, generated once and cached."""
+    sys.path.insert(0, str(ROOT))
+    from gmail_sync.emulator.sample import generate_sample_mailbox
+
+    path = CACHE / f"sample-{count}-{seed}.mbox"
+    if not path.exists():
+        print(f"generating a {count}-message mailbox ...", flush=True)
+        generate_sample_mailbox(path, count=count, seed=seed, months=36)
+    return path
+
+
+class EmulatorProcess:
+    """``manage.py gmail_emulator`` in a process of its own, so it does not share the worker's core."""
+
+    def __init__(self, mailbox_path: Path, *, quota: float | None = None, latency_ms: tuple[float, float] = (0, 0),
+                 address: str = "demo@example.com") -> None:
+        command = [PYTHON, "manage.py", "gmail_emulator", "--mailbox", str(mailbox_path), "--address", address,
+                   "--latency-ms", str(latency_ms[0]), str(latency_ms[1])]
+        if quota:
+            command += ["--quota", str(quota)]
+        env = {**os.environ, "DEBUG": "true", "DATABASE_URL": "sqlite:///:memory:"}
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
+        line = self.process.stdout.readline()  # type: ignore[union-attr]
+        if not line.startswith("Serving"):
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        self.url = line.strip().rsplit(" at ", 1)[1]
+        self.token_uri = self.url + "token"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+
+
+def write(name: str, result: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {"recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **result}
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
+    print(f"wrote {RESULTS / (name + '.json')}")
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> None:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    print("  ".join(str(h).rjust(w) for h, w in zip(headers, widths)))
+    for row in rows:
+        print("  ".join(str(c).rjust(w) for c, w in zip(row, widths)))

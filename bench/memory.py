@@ -1,0 +1,62 @@
+"""Peak RSS of a worker syncing mailboxes of growing size.
+
+    python bench/memory.py [--sizes 2000 10000 50000]
+
+For each size: the emulator (no latency, no quota) serves a sample mailbox from a process of
+its own, and `manage.py sync_receipts` runs the whole 36-month backfill in a fresh process on a
+fresh SQLite database; its peak RSS is read from the kernel when it exits.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+
+from common import PYTHON, ROOT, EmulatorProcess, mailbox, table, write
+
+
+def peak_rss_mb(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    output = process.stdout.read() if process.stdout else ""
+    if status != 0:
+        raise RuntimeError(f"sync failed: {output[-500:]}")
+    return usage.ru_maxrss / 1024.0, time.monotonic() - started, output.strip().splitlines()[-1] if output else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 50000])
+    args = parser.parse_args()
+    rows, results = [], []
+    for size in args.sizes:
+        path = mailbox(size)
+        emulator = EmulatorProcess(path)
+        tmp = tempfile.mkdtemp()
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false", "SECRET_KEY": "bench",
+               "ENCRYPTION_KEY": "x8f9Zs3b1b0S1pJm2ySxkVb6wQ3U0YhJc9bE3xk2nQ8=", "LOG_LEVEL": "WARNING",
+               "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "MEDIA_ROOT": f"{tmp}/media",
+               "GMAIL_API_ROOT_URL": emulator.url, "GOOGLE_TOKEN_URI": emulator.token_uri,
+               "GMAIL_QUOTA_UNITS_PER_SECOND": "1000000"}
+        try:
+            subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+            subprocess.run([PYTHON, "manage.py", "add_gmail_account", "demo@example.com", "--refresh-token",
+                            "demo-refresh-token", "--business", "Bench"], cwd=ROOT, env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            rss, seconds, _ = peak_rss_mb([PYTHON, "manage.py", "sync_receipts", "--months-back", "36", "--mode",
+                                           "full_backfill", "--run-to-completion", "-v", "0"], env)
+        finally:
+            emulator.stop()
+        rows.append([size, round(seconds, 1), round(rss, 1)])
+        results.append({"messages": size, "seconds": seconds, "peak_rss_mb": rss})
+    table(["messages", "seconds", "peak RSS MB"], rows)
+    growth = results[-1]["peak_rss_mb"] - results[0]["peak_rss_mb"]
+    print(f"growth from {results[0]['messages']} to {results[-1]['messages']} messages: {growth:.1f} MB")
+    write("memory", {"runs": results, "growth_mb": growth})
+
+
+if __name__ == "__main__":
+    main()
