@@ -156,8 +156,9 @@ def test_history_below_the_oldest_kept_id_is_expired(emulator) -> None:
 
 
 def test_batches_fit_the_quota_and_gmails_limit(emulator) -> None:
-    assert _client(emulator, quota=100, key="q100").batch_size == 20
-    assert _client(emulator, quota=250, key="q250").batch_size == 50
+    # Four fifths of a second of quota at most, so the last parts are not refused for rounding.
+    assert _client(emulator, quota=100, key="q100").batch_size == 16
+    assert _client(emulator, quota=250, key="q250").batch_size == 40
     assert _client(emulator, quota=10000, key="q10k").batch_size == 50
 
 
@@ -183,3 +184,18 @@ def test_raw_format_is_the_original_message(emulator) -> None:
     resource = client.get_message(message_id, fmt="raw")
     raw = base64.urlsafe_b64decode(resource["raw"])
     assert raw == emulator.mailbox.get(message_id).raw
+
+
+def test_each_user_has_its_own_mailbox_and_quota() -> None:
+    first, second = Mailbox(address="a@example.com"), Mailbox(address="b@example.com")
+    first.add(_message(datetime(2024, 3, 1, 12, tzinfo=ZoneInfo("UTC")), "for a"))
+    for n in range(3):
+        second.add(_message(datetime(2024, 3, 2, 12, tzinfo=ZoneInfo("UTC")), f"for b {n}"))
+    with GmailEmulator(first, EmulatorOptions(quota_units_per_second=10)) as emu:
+        emu.add_user(second, "token-of-b")
+        a = _client(emu, quota=10, key="user-a", sleep=lambda s: None, max_attempts=1)
+        b = _client(emu, token="token-of-b", quota=10, key="user-b", sleep=lambda s: None, max_attempts=1)
+        assert a.get_profile()["emailAddress"] == "a@example.com"
+        assert b.get_profile()["emailAddress"] == "b@example.com"
+        assert len(b.list_messages(q="").ids) == 3  # b's own bucket: a's calls did not use it up
+        assert len(a.list_messages(q="").ids) == 1

@@ -102,18 +102,20 @@ class GmailEmulator:
 
     def __init__(self, mailbox: Mailbox, options: EmulatorOptions | None = None,
                  host: str = "127.0.0.1", port: int = 0) -> None:
-        self.mailbox = mailbox
+        self.mailbox = mailbox  # the first user's; more users come with add_user()
+        self.mailboxes: dict[str, Mailbox] = {mailbox.address: mailbox}
+        self._token_owner: dict[str, Mailbox] = {}  # refresh token -> its user's mailbox, beyond the first
         self.options = options or EmulatorOptions()
         self._random = random.Random(self.options.seed)
         self._lock = threading.Lock()
-        self._access_tokens: dict[str, float] = {}
+        self._access_tokens: dict[str, tuple[float, Mailbox]] = {}
         self._codes: dict[str, str] = {}
         self.revoked: list[str] = []
         self.calls: Counter[str] = Counter()
         self.fetches: Counter[str] = Counter()
         self.failed_fetches: Counter[str] = Counter()
         self.token_grants: Counter[str] = Counter()
-        self._bucket: _Bucket | None = None
+        self._buckets: dict[int, _Bucket] = {}
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -147,10 +149,18 @@ class GmailEmulator:
         self.stop()
 
     # -- control -------------------------------------------------------------------------
-    def issue_refresh_token(self) -> str:
+    def issue_refresh_token(self, address: str | None = None) -> str:
         token = "1//emu-" + secrets.token_urlsafe(24)
         self.options.refresh_tokens.add(token)
+        if address and address in self.mailboxes:
+            self._token_owner[token] = self.mailboxes[address]
         return token
+
+    def add_user(self, mailbox: Mailbox, refresh_token: str) -> None:
+        """Serve another Gmail user: its own mailbox, refresh token and quota."""
+        self.mailboxes[mailbox.address] = mailbox
+        self.options.refresh_tokens.add(refresh_token)
+        self._token_owner[refresh_token] = mailbox
 
     def revoke(self, token: str) -> None:
         self.options.refresh_tokens.discard(token)
@@ -166,14 +176,15 @@ class GmailEmulator:
         with self._lock:
             return rate > 0 and self._random.random() < rate
 
-    def _charge(self, method: str) -> bool:
+    def _charge(self, method: str, box: Mailbox) -> bool:
+        """Gmail's quota is per user: each mailbox has its own bucket."""
         rate = self.options.quota_units_per_second
         if not rate:
             return True
         with self._lock:
-            if self._bucket is None or self._bucket.rate != rate:
-                self._bucket = _Bucket(rate)
-            bucket = self._bucket
+            bucket = self._buckets.get(id(box))
+            if bucket is None or bucket.rate != rate:
+                bucket = self._buckets[id(box)] = _Bucket(rate)
         return bucket.take(COSTS[method])
 
     # -- OAuth ---------------------------------------------------------------------------
@@ -194,7 +205,8 @@ class GmailEmulator:
             return _Response(400, {"error": "unsupported_grant_type", "error_description": f"Invalid grant_type: {grant}"})
         access = "ya29.emu-" + secrets.token_urlsafe(24)
         with self._lock:
-            self._access_tokens[access] = time.time() + self.options.access_token_lifetime
+            owner = self._token_owner.get(refresh_token or "", self.mailbox)
+            self._access_tokens[access] = (time.time() + self.options.access_token_lifetime, owner)
         body = {"access_token": access, "expires_in": self.options.access_token_lifetime,
                 "token_type": "Bearer",
                 "scope": "https://www.googleapis.com/auth/gmail.readonly openid https://www.googleapis.com/auth/userinfo.email"}
@@ -216,13 +228,16 @@ class GmailEmulator:
         sep = "&" if "?" in redirect_uri else "?"
         return _Response(302, raw=b"", headers={"Location": redirect_uri + sep + urllib.parse.urlencode(params)})
 
-    def _authenticated(self, headers: Any) -> bool:
+    def _authenticated(self, headers: Any) -> Mailbox | None:
+        """The mailbox of the user whose valid access token the request carries, or None."""
         value = headers.get("Authorization") or headers.get("authorization") or ""
         if not value.startswith("Bearer "):
-            return False
+            return None
         with self._lock:
-            expiry = self._access_tokens.get(value[7:].strip())
-        return expiry is not None and expiry > time.time()
+            entry = self._access_tokens.get(value[7:].strip())
+        if entry is None or entry[0] <= time.time():
+            return None
+        return entry[1]
 
     # -- the API -------------------------------------------------------------------------
     def dispatch(self, method: str, target: str, headers: Any, body: bytes, *, in_batch: bool = False) -> _Response:
@@ -247,33 +262,34 @@ class GmailEmulator:
         if method != "GET":
             return _error(405, f"Method {method} not allowed")
         self.calls[name] += 1
-        if not self._authenticated(headers):
+        box = self._authenticated(headers)
+        if box is None:
             return _error(401, "Request had invalid authentication credentials. Expected OAuth 2 access token.")
         user = urllib.parse.unquote(match.group(1))
-        if user not in {"me", self.mailbox.address}:
+        if user not in {"me", box.address}:
             return _error(403, "Delegation denied for " + user, "forbidden")
         if in_batch and self._chance(self.options.fault_rate):
             return _error(self._random.choice([500, 503]), "Backend Error")
-        if not self._charge(name):
+        if not self._charge(name, box):
             limited = _error(429, "User-rate limit exceeded.", "rateLimitExceeded")
             if self.options.retry_after_seconds:
                 limited.headers["Retry-After"] = str(self.options.retry_after_seconds)
             return limited
         try:
             if name == "getProfile":
-                return _Response(200, {"emailAddress": self.mailbox.address, "messagesTotal": len(self.mailbox),
-                                       "threadsTotal": len(self.mailbox), "historyId": str(self.mailbox.history_id)})
+                return _Response(200, {"emailAddress": box.address, "messagesTotal": len(box),
+                                       "threadsTotal": len(box), "historyId": str(box.history_id)})
             if name == "messages.list":
-                return self._list(query, query_pairs)
+                return self._list(box, query, query_pairs)
             if name == "messages.get":
-                return self._get(urllib.parse.unquote(match.group(2)), query, query_pairs)
+                return self._get(box, urllib.parse.unquote(match.group(2)), query, query_pairs)
             if name == "messages.attachments.get":
-                return self._attachment(urllib.parse.unquote(match.group(2)), urllib.parse.unquote(match.group(3)))
-            return self._history(query)
+                return self._attachment(box, urllib.parse.unquote(match.group(2)), urllib.parse.unquote(match.group(3)))
+            return self._history(box, query)
         except QueryError as exc:
             return _error(400, str(exc))
 
-    def _list(self, query: dict[str, str], pairs: list[tuple[str, str]]) -> _Response:
+    def _list(self, box: Mailbox, query: dict[str, str], pairs: list[tuple[str, str]]) -> _Response:
         try:
             max_results = int(query.get("maxResults", "100"))
         except ValueError:
@@ -283,7 +299,7 @@ class GmailEmulator:
         max_results = min(max_results, self.options.max_results_limit)
         include = query.get("includeSpamTrash", "false").lower() == "true"
         labels = [v for k, v in pairs if k == "labelIds"]
-        found = self.mailbox.search(q=query.get("q", ""), label_ids=labels, include_spam_trash=include)
+        found = box.search(q=query.get("q", ""), label_ids=labels, include_spam_trash=include)
         start = 0
         token = query.get("pageToken")
         if token:
@@ -302,8 +318,8 @@ class GmailEmulator:
             body["nextPageToken"] = _encode_page_token((-last.internal_date_ms, last.id))
         return _Response(200, body)
 
-    def _get(self, message_id: str, query: dict[str, str], pairs: list[tuple[str, str]]) -> _Response:
-        message = self.mailbox.get(message_id)
+    def _get(self, box: Mailbox, message_id: str, query: dict[str, str], pairs: list[tuple[str, str]]) -> _Response:
+        message = box.get(message_id)
         if message is None:
             self.failed_fetches[message_id] += 1
             return _error(404, "Requested entity was not found.")
@@ -314,8 +330,8 @@ class GmailEmulator:
             self.fetches[message_id] += 1
         return _Response(200, message.resource(fmt, [v for k, v in pairs if k == "metadataHeaders"]))
 
-    def _attachment(self, message_id: str, attachment_id: str) -> _Response:
-        message: EmulatedMessage | None = self.mailbox.get(message_id)
+    def _attachment(self, box: Mailbox, message_id: str, attachment_id: str) -> _Response:
+        message: EmulatedMessage | None = box.get(message_id)
         decoded = parse_attachment_id(attachment_id)
         if message is None or decoded is None or decoded[0] != message_id:
             return _error(404, "Requested entity was not found.")
@@ -324,13 +340,13 @@ class GmailEmulator:
             return _error(404, "Requested entity was not found.")
         return _Response(200, {"attachmentId": attachment_id, "size": len(data), "data": b64url(data)})
 
-    def _history(self, query: dict[str, str]) -> _Response:
+    def _history(self, box: Mailbox, query: dict[str, str]) -> _Response:
         try:
             start = int(query.get("startHistoryId", ""))
         except ValueError:
             return _error(400, "Invalid startHistoryId")
         try:
-            records = self.mailbox.history_since(start)
+            records = box.history_since(start)
         except KeyError:
             return _error(404, "Requested entity was not found.")
         try:
@@ -339,7 +355,7 @@ class GmailEmulator:
             return _error(400, "Invalid maxResults")
         offset = int(query["pageToken"]) if query.get("pageToken", "").isdigit() else 0
         page = records[offset:offset + max_results]
-        body: dict[str, Any] = {"historyId": str(self.mailbox.history_id)}
+        body: dict[str, Any] = {"historyId": str(box.history_id)}
         if page:
             body["history"] = [
                 {"id": str(hid), "messages": [{"id": m.id, "threadId": m.thread_id}],
@@ -408,7 +424,7 @@ class GmailEmulator:
                     return
                 if path.startswith("/batch") and self.command == "POST":
                     emulator.calls["batch"] += 1
-                    if not emulator._authenticated(self.headers):
+                    if emulator._authenticated(self.headers) is None:
                         response = _error(401, "Request had invalid authentication credentials.")
                     else:
                         response = emulator.batch(self.headers.get("Content-Type", ""), body, self.headers)
