@@ -76,6 +76,6 @@ def write(name: str, result: dict[str, Any]) -> None:
 
 def table(headers: list[str], rows: list[list[Any]]) -> None:
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
-    print("  ".join(str(h).rjust(w) for h, w in zip(headers, widths)))
+    print("  ".join(str(h).rjust(w) for h, w in zip(headers, widths, strict=True)))
     for row in rows:
-        print("  ".join(str(c).rjust(w) for c, w in zip(row, widths)))
+        print("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)))

@@ -9,7 +9,6 @@ from gmail_sync.api import SyncRunViewSet
 from receipts.api import ReceiptViewSet
 
 
-
 class IdConverter:
     """A database id: digits that fit a 64-bit key; anything longer is simply not found."""
 

@@ -319,7 +319,8 @@ class GmailClient:
         for attempt in range(self.max_attempts):
             transient: dict[str, _Transient] = {}
 
-            def callback(request_id: str, response: Any, exception: BaseException | None) -> None:
+            def callback(request_id: str, response: Any, exception: BaseException | None,
+                         transient: dict[str, _Transient] = transient) -> None:
                 if exception is None:
                     results[request_id] = response
                     return

@@ -16,8 +16,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -258,7 +257,7 @@ class SliceRunner:
             return "error", None
         if not recognition.is_receipt:
             return "skipped", None
-        received = datetime.fromtimestamp(internal_ms / 1000, tz=dt_timezone.utc) if internal_ms else parsed.date
+        received = datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else parsed.date
         return "receipt", ReceiptDraft(message_id, str(resource.get("threadId", "")), parsed, recognition, received)
 
     def _commit_chunk(self, chunk: list[str], fetched: dict[str, Any], *, window: tuple[int, int] | None,
@@ -267,7 +266,7 @@ class SliceRunner:
         run = self.run_obj
         saved = skipped = errors = 0
         with transaction.atomic():
-            for message_id, verdict, draft in verdicts:
+            for _message_id, verdict, draft in verdicts:
                 if verdict == "receipt":
                     assert draft is not None
                     if receipt_store(account=run.account, run=run, draft=draft):

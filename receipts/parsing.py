@@ -13,9 +13,9 @@ import io
 import logging
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
 from email.message import Message
+from functools import cached_property
 
 from bs4 import BeautifulSoup
 

@@ -66,7 +66,11 @@ def test_worker_sigkilled_at_three_random_points(emulator, start_worker) -> None
     for index, point in enumerate(points):
         worker = start_worker(f"victim{index}", beat=True)
         # Killed only once this worker owns the run (its own slice) and is past the point.
-        _wait(lambda: (lambda r: r.slices_count == index + 1 and r.messages_scanned >= point)(_run(run.pk)))
+        def owned_and_past(index: int = index, point: int = point) -> bool:
+            current = _run(run.pk)
+            return current.slices_count == index + 1 and current.messages_scanned >= point
+
+        _wait(owned_and_past)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
         assert _run(run.pk).status == SyncRun.Status.RUNNING

@@ -1,7 +1,7 @@
 """The sync engine end to end, in-process, against the emulator over loopback."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any

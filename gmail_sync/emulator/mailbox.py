@@ -10,7 +10,7 @@ import mailbox as std_mailbox
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -148,7 +148,7 @@ def _internal_date_ms(msg: Message, fallback_ms: int) -> int:
         try:
             parsed = parsedate_to_datetime(str(value))
             if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=timezone.utc)
+                parsed = parsed.replace(tzinfo=UTC)
             return int(parsed.timestamp() * 1000)
         except (TypeError, ValueError, IndexError, OverflowError):
             pass

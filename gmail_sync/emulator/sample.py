@@ -129,16 +129,16 @@ class SampleBuilder:
         if hebrew:
             subject = rng.choice([f"חשבונית מס/קבלה מספר {number} - {vendor}", f"קבלה על תשלום ל{vendor}",
                                   f"{vendor}: החשבונית שלך לחודש {when.month:02d}/{when.year}", f"אישור תשלום - {vendor}"])
-            lines = [f"שלום,", f"תודה על התשלום ל{vendor}.", f"חשבונית מס/קבלה מספר: {number}",
+            lines = ["שלום,", f"תודה על התשלום ל{vendor}.", f"חשבונית מס/קבלה מספר: {number}",
                      f"תאריך: {when:%d/%m/%Y}"]
             lines += [f"פריט {i + 1}: {m(v)}" for i, v in enumerate(items)]
             lines += [f"סכום לפני מע\"מ: {m(subtotal)}", f"מע\"מ 18%: {m(vat)}", f'סה"כ לתשלום: {m(total)}',
                       "אמצעי תשלום: כרטיס אשראי המסתיים ב-4242", "בברכה, צוות " + vendor]
         else:
             subject = rng.choice([f"Your receipt from {vendor} #{number}", f"{vendor} invoice {number}",
-                                  f"Payment received - thank you", f"Your {vendor} receipt",
+                                  "Payment received - thank you", f"Your {vendor} receipt",
                                   f"Invoice {number} for {when:%B %Y}"])
-            lines = [f"Hi there,", f"Thanks for your payment to {vendor}.", f"Invoice number: {number}",
+            lines = ["Hi there,", f"Thanks for your payment to {vendor}.", f"Invoice number: {number}",
                      f"Date: {when:%B %d, %Y}"]
             lines += [f"Item {i + 1}: {m(v)}" for i, v in enumerate(items)]
             lines += [f"Subtotal: {m(subtotal)}"]
@@ -207,7 +207,7 @@ class SampleBuilder:
         kind, subject, body = rng.choice([
             ("security", "Reset your password", f"We received a request to reset your password for {vendor}. Verification code: {rng.randint(100000, 999999)}"),
             ("settings", "Your receipt settings changed", "Your receipt preferences have been changed. Receipts will now be emailed to the billing contact."),
-            ("reminder", f"Upcoming payment for {vendor}", f"Your card will be charged $19.99 on the 1st. No action is needed."),
+            ("reminder", f"Upcoming payment for {vendor}", "Your card will be charged $19.99 on the 1st. No action is needed."),
             ("declined", "Payment failed", "Your card was declined. Please update your payment method to avoid interruption."),
             ("security", "New sign-in to your account", "A new sign-in attempt was detected from Chrome on Windows."),
         ])

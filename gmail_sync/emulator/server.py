@@ -253,7 +253,7 @@ class GmailEmulator:
             form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"))) | query
             self.revoke(form.get("token", ""))
             return _Response(200, {})
-        for pattern, name in ROUTES:
+        for pattern, name in ROUTES:  # noqa: B007 - the loop's last values are used after it
             match = pattern.match(path)
             if match:
                 break
