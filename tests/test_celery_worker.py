@@ -106,7 +106,6 @@ def _run(pk: int) -> SyncRun:
 
 
 def test_time_sliced_run_chains_through_a_worker(emulator, start_worker) -> None:
-    emulator.mailbox.address = "me"
     expected = _clean_receipts(emulator)
     emulator.options.latency_ms = (30, 50)
     start_worker("sliced")
@@ -122,7 +121,6 @@ def test_time_sliced_run_chains_through_a_worker(emulator, start_worker) -> None
 
 
 def test_sigkilled_worker_mid_page_is_recovered_by_another(emulator, start_worker) -> None:
-    emulator.mailbox.address = "me"
     expected = _clean_receipts(emulator)
     emulator.options.latency_ms = (60, 90)
     victim = start_worker("victim")

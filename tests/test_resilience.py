@@ -34,7 +34,6 @@ def test_faults_low_quota_and_short_tokens(emulator, settings) -> None:
     """10% of requests and batch parts fail (5xx or a dropped connection), the quota is below the
     client's budget so Gmail answers 429s, and access tokens last 30 seconds."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    emulator.mailbox.address = "me"
     expected = _clean_receipts(emulator)
     emulator.reset_counts()
     emulator.options.fault_rate = 0.10
@@ -53,7 +52,6 @@ def test_faults_low_quota_and_short_tokens(emulator, settings) -> None:
 
 @needs_postgres_and_redis[1]
 def test_worker_sigkilled_at_three_random_points(emulator, start_worker) -> None:  # noqa: F811
-    emulator.mailbox.address = "me"
     expected = _clean_receipts(emulator)
     total = SyncRun.objects.get(account__email="clean@example.com").messages_scanned
     emulator.options.latency_ms = (40, 70)
@@ -84,7 +82,6 @@ def test_worker_sigkilled_at_three_random_points(emulator, start_worker) -> None
 
 @needs_postgres_and_redis[1]
 def test_database_backend_terminated_mid_page(emulator, start_worker) -> None:  # noqa: F811
-    emulator.mailbox.address = "me"
     expected = _clean_receipts(emulator)
     emulator.options.latency_ms = (40, 70)
     start_worker("steady", beat=True)

@@ -42,6 +42,13 @@ def _expected_scanned(sample_mailbox, emulator) -> int:
     return sum(1 for label in labels.values() if label.folder == "INBOX")
 
 
+def _clean_run() -> GmailAccount:
+    """A plain run to completion over the mailbox: what every disturbed run must end up equal to."""
+    clean = _account("clean@example.com")
+    _start(clean, run_to_completion=True)
+    return clean
+
+
 def _assert_exact(run: SyncRun) -> None:
     assert run.saved_receipts + run.skipped_count + run.errors_count == run.messages_scanned
     assert Receipt.objects.filter(sync_run=run).count() == run.saved_receipts
@@ -74,9 +81,7 @@ def test_time_sliced_run_pauses_and_resumes_to_the_same_result(emulator, setting
     """GIVEN slices of 1 second and a Gmail that takes its time
     WHEN a run goes slice by slice through the in-process chain
     THEN it pauses at least twice and ends with exactly the receipts of a run to completion."""
-    clean = _account("clean@example.com")
-    emulator.mailbox.address = "me"
-    _start(clean, run_to_completion=True)
+    clean = _clean_run()
     emulator.options.latency_ms = (40, 60)
     settings.GMAIL_QUOTA_UNITS_PER_SECOND = 400
     sliced_account = _account("sliced@example.com")
@@ -95,9 +100,7 @@ class _Crash(BaseException):
 
 
 def test_crash_mid_page_is_swept_and_resumed_without_loss_or_duplicates(emulator, settings) -> None:
-    clean = _account("clean@example.com")
-    emulator.mailbox.address = "me"
-    _start(clean, run_to_completion=True)
+    clean = _clean_run()
     crashing = _account("crash@example.com")
     run = _start(crashing, run_to_completion=True, enqueue=False)
     calls = {"n": 0}
@@ -215,9 +218,7 @@ def test_incremental_with_expired_history_falls_back_to_a_range_scan(emulator) -
 
 
 def test_revoked_access_fails_with_reconnect_message_then_resumes_from_checkpoint(emulator, settings) -> None:
-    clean = _account("clean@example.com")
-    emulator.mailbox.address = "me"
-    _start(clean, run_to_completion=True)
+    clean = _clean_run()
     account = _account("revoked@example.com")
     run = _start(account, run_to_completion=True, enqueue=False)
     revoked = {"done": False}
