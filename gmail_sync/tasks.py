@@ -74,6 +74,8 @@ def sweep_stale_runs() -> dict[str, Any]:
         | Q(status=SyncRun.Status.PAUSED, updated_at__lt=stale)
     ).values_list("pk", flat=True)
     ids = list(orphaned)
+    # Stamp them, so a slice that is merely waiting in a long queue is not sent again every sweep.
+    SyncRun.objects.filter(pk__in=ids, status=SyncRun.Status.PAUSED).update(updated_at=timezone.now())
     for run_id in ids:
         logger.warning("run_id=%s looks orphaned; re-enqueueing a slice", run_id)
         _send(run_id)

@@ -245,3 +245,18 @@ def test_revoked_access_fails_with_reconnect_message_then_resumes_from_checkpoin
     assert run.status == SyncRun.Status.COMPLETED
     _assert_exact(run)
     assert _receipts(account) == _receipts(clean)
+
+
+def test_sweeper_resends_a_forgotten_paused_run_once_per_stale_period(emulator, settings) -> None:
+    account = _account()
+    run = _start(account, run_to_completion=True, enqueue=False)
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.PAUSED)
+    settings.SYNC_STALE_AFTER_SECONDS = 60
+    SyncRun.objects.filter(pk=run.pk).update(updated_at=timezone.now() - timedelta(seconds=120))
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from unittest import mock
+
+    with mock.patch("gmail_sync.tasks.run_sync_slice.delay") as delay:
+        assert sweep_stale_runs()["requeued"] == [run.pk]
+        assert sweep_stale_runs()["requeued"] == []
+    delay.assert_called_once_with(run.pk)
