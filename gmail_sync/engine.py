@@ -232,7 +232,9 @@ class SliceRunner:
             for chunk_start in range(0, len(batch_ids), CHUNK_SIZE):
                 chunk = batch_ids[chunk_start:chunk_start + CHUNK_SIZE]
                 self._commit_chunk(chunk, fetched, window=window, page_token=page_token, month=month)
-                stop = self._should_stop()
+                # Cancel is honoured at once; the slice's time runs out only at a batch's end, so
+                # messages already fetched (and paid for in quota) are never fetched again.
+                stop = self._should_stop(deadline=chunk_start + CHUNK_SIZE >= len(batch_ids))
                 if stop:
                     return stop
         return None
@@ -312,7 +314,7 @@ class SliceRunner:
         self.last_log = self.clock()
         logger.info("📊 RUN_PROGRESS %s", counters(self.run_obj))
 
-    def _should_stop(self) -> SliceResult | None:
+    def _should_stop(self, *, deadline: bool = True) -> SliceResult | None:
         run = self.run_obj
         cancel = SyncRun.objects.filter(pk=run.pk).values_list("cancel_requested", flat=True).first()
         if cancel:
@@ -321,7 +323,7 @@ class SliceRunner:
                 logger.info("🛑 RUN_CANCELLED %s", counters(run))
                 return SliceResult(run.pk, "cancelled", run.status)
             raise LostOwnership()
-        if self.limit is not None and self.clock() - self.started >= self.limit:
+        if deadline and self.limit is not None and self.clock() - self.started >= self.limit:
             return self._pause()
         return None
 

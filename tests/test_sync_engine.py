@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -260,3 +261,26 @@ def test_sweeper_resends_a_forgotten_paused_run_once_per_stale_period(emulator, 
         assert sweep_stale_runs()["requeued"] == [run.pk]
         assert sweep_stale_runs()["requeued"] == []
     delay.assert_called_once_with(run.pk)
+
+
+def test_mail_arriving_during_a_backfill_is_counted_once_and_picked_up_next_time(emulator, settings) -> None:
+    """GIVEN a backfill through today, in slices, while five messages arrive one by one
+    THEN every message is scanned at most once, and the next incremental sync saves the arrivals
+    that the backfill had not reached, exactly once."""
+    emulator.options.latency_ms = (20, 30)
+    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 400
+    now = timezone.now()
+    arrivals = [_receipt_mail(f"Your receipt from Zoom #{n}", f"${10 + n}.00", now) for n in range(5)]
+    thread = emulator.deliver_later(arrivals, 0.3)
+    account = _account()
+    run = _start(account, from_date=FROM, to_date=timezone.localdate(), run_to_completion=False, max_seconds_per_run=1)
+    thread.join()
+    assert run.status == SyncRun.Status.COMPLETED
+    _assert_exact(run)
+    assert max(emulator.fetches.values()) == 1
+    follow_up = sync_start(account=account, mode=SyncRun.Mode.INCREMENTAL, run_to_completion=True)
+    follow_up.refresh_from_db()
+    assert follow_up.status == SyncRun.Status.COMPLETED
+    zoom = Receipt.objects.filter(account=account, subject__startswith="Your receipt from Zoom #")
+    assert zoom.count() == 5
+    assert sorted(zoom.values_list("amount", flat=True)) == [Decimal(f"{10 + n}.00") for n in range(5)]

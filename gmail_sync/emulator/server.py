@@ -39,6 +39,10 @@ class EmulatorOptions:
     access_token_lifetime: int = 3600
     retry_after_seconds: int | None = None  # sent with 429s when set
     max_results_limit: int = 500
+    # New mail arriving while a client syncs: these raw messages are delivered one by one, this
+    # many seconds apart, from the moment the emulator starts (or deliver_later() is called).
+    arriving_mail: list[bytes] = field(default_factory=list)
+    arrival_interval_seconds: float = 1.0
     seed: int | None = None
     refresh_tokens: set[str] = field(default_factory=lambda: {"demo-refresh-token"})
 
@@ -133,7 +137,20 @@ class GmailEmulator:
     def start(self) -> GmailEmulator:
         self._thread = threading.Thread(target=self._server.serve_forever, name="gmail-emulator", daemon=True)
         self._thread.start()
+        if self.options.arriving_mail:
+            self.deliver_later(self.options.arriving_mail, self.options.arrival_interval_seconds)
         return self
+
+    def deliver_later(self, raws: list[bytes], every_seconds: float) -> threading.Thread:
+        """Deliver messages one by one in the background, as new mail arrives during a sync."""
+        def deliver() -> None:
+            for raw in raws:
+                time.sleep(every_seconds)
+                self.mailbox.add(raw, internal_date_ms=int(time.time() * 1000))
+
+        thread = threading.Thread(target=deliver, name="gmail-emulator-arrivals", daemon=True)
+        thread.start()
+        return thread
 
     def serve_forever(self) -> None:
         self._server.serve_forever()

@@ -21,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail (0-1)")
         parser.add_argument("--token-lifetime", type=int, default=3600, help="access-token lifetime in seconds")
         parser.add_argument("--refresh-token", default="demo-refresh-token", help="the refresh token it accepts")
+        parser.add_argument("--arriving", help="an mbox or .eml folder delivered one message at a time while it runs")
+        parser.add_argument("--arrival-interval", type=float, default=1.0, help="seconds between arriving messages")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["mailbox"])
@@ -39,6 +41,8 @@ class Command(BaseCommand):
                 fault_rate=options["fault_rate"],
                 access_token_lifetime=options["token_lifetime"],
                 refresh_tokens={options["refresh_token"]},
+                arriving_mail=[m.raw for m in Mailbox.from_path(options["arriving"]).all()] if options["arriving"] else [],
+                arrival_interval_seconds=options["arrival_interval"],
             ),
             host=options["host"],
             port=options["port"],
