@@ -2,7 +2,7 @@
 
 ``settings.ENCRYPTION_KEYS`` holds one or more keys: the first encrypts, every one of them
 decrypts, so a key is rotated by putting the new key first and keeping the old one second
-until ``rotate_tokens`` has re-encrypted everything. There is no plaintext fallback: a value
+until every stored value has been re-encrypted with ``rotate``. There is no plaintext fallback: a value
 that no key decrypts is an error, never returned as-is.
 """
 from __future__ import annotations

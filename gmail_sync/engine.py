@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -299,7 +299,7 @@ class SliceRunner:
     def _update(self, **fields: Any) -> None:
         """Write to the run only while this worker owns it; otherwise stop the slice."""
         now = timezone.now()
-        updated = SyncRun.objects.filter(pk=self.run_id, status=Status.RUNNING, worker_id=self.worker_id).update(
+        updated = self._owned().update(
             last_heartbeat_at=now, updated_at=now, **fields
         )
         if updated != 1:
@@ -327,16 +327,24 @@ class SliceRunner:
             return self._pause()
         return None
 
+    def _owned(self) -> QuerySet[SyncRun]:
+        """The run, as long as this worker still owns it."""
+        return SyncRun.objects.filter(pk=self.run_id, status=Status.RUNNING, worker_id=self.worker_id)
+
+    def _release(self) -> bool:
+        """Set the run down as paused at its checkpoint and chain the next slice after commit."""
+        with transaction.atomic():
+            if not self._owned().update(status=Status.PAUSED, worker_id="", updated_at=timezone.now()):
+                return False
+            if self.chain:
+                chain, run_id = self.chain, self.run_id
+                transaction.on_commit(lambda: chain(run_id))
+        return True
+
     def _pause(self) -> SliceResult:
         run = self.run_obj
-        with transaction.atomic():
-            if not SyncRun.objects.filter(pk=run.pk, status=Status.RUNNING, worker_id=self.worker_id).update(
-                status=Status.PAUSED, worker_id="", updated_at=timezone.now()
-            ):
-                raise LostOwnership()
-            if self.chain:
-                chain, run_id = self.chain, run.pk
-                transaction.on_commit(lambda: chain(run_id))
+        if not self._release():
+            raise LostOwnership()
         run.refresh_from_db()
         logger.info("⏸️ Reached MAX_SECONDS_PER_RUN (%ss) %s", self.limit, counters(run))
         return SliceResult(run.pk, "paused", run.status)
@@ -345,7 +353,7 @@ class SliceRunner:
         run = self.run_obj
         now = timezone.now()
         with transaction.atomic():
-            if not SyncRun.objects.filter(pk=run.pk, status=Status.RUNNING, worker_id=self.worker_id).update(
+            if not self._owned().update(
                 status=Status.COMPLETED, has_next=False, last_page_token="", page_cursor="", worker_id="",
                 finished_at=now, updated_at=now, last_heartbeat_at=now,
                 pages_scanned=F("pages_scanned") + 1,
@@ -367,20 +375,14 @@ class SliceRunner:
         logger.warning("run_id=%s lost its database connection (%s); handing it on from its checkpoint",
                        self.run_id, type(exc).__name__)
         connection.close()
-        with transaction.atomic():
-            if not SyncRun.objects.filter(pk=self.run_id, status=Status.RUNNING, worker_id=self.worker_id).update(
-                status=Status.PAUSED, worker_id="", updated_at=timezone.now()
-            ):
-                return SliceResult(self.run_id, "lost", "unknown")
-            if self.chain:
-                chain, run_id = self.chain, self.run_id
-                transaction.on_commit(lambda: chain(run_id))
+        if not self._release():
+            return SliceResult(self.run_id, "lost", "unknown")
         return SliceResult(self.run_id, "paused", Status.PAUSED)
 
     def _fail(self, message: str, *, account_error: str | None = None) -> SliceResult:
         run = self.run_obj
         with transaction.atomic():
-            failed = SyncRun.objects.filter(pk=run.pk, status=Status.RUNNING, worker_id=self.worker_id).update(
+            failed = self._owned().update(
                 status=Status.FAILED, error_message=message, worker_id="", finished_at=timezone.now(),
                 updated_at=timezone.now(),
             )

@@ -215,10 +215,6 @@ class SyncRun(models.Model):
         return f"Sync run {self.pk} ({self.mode}, {self.status})"
 
     @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE_STATUSES
-
-    @property
     def duration_seconds(self) -> float | None:
         if not self.started_at:
             return None

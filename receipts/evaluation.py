@@ -7,7 +7,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,12 +119,3 @@ def labelled_folder(folder: Path = HARD_CASES) -> Iterator[tuple[str, bytes, Exp
     for name, item in sorted(labels.items()):
         yield name, (folder / name).read_bytes(), Expected(**item)
 
-
-def received_date(raw: bytes) -> str:
-    import email
-
-    message = email.message_from_bytes(raw)
-    try:
-        return parsedate_to_datetime(message["Date"]).date().isoformat()
-    except (TypeError, ValueError):
-        return ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from .datefinder import find_issue_date
@@ -276,7 +276,3 @@ def clean_vendor_name(name: str) -> str:
             break
         cleaned = shorter
     return cleaned
-
-
-def received_date(value: datetime | None) -> date | None:
-    return value.date() if value else None
