@@ -2,10 +2,11 @@
 
 A slice claims its run with a conditional UPDATE, then walks the run's range month by month
 (or the account's Gmail history), one page of message ids at a time, fetching messages in
-batches through the Gmail seam and recognising receipts. Every chunk of at most
-``CHUNK_SIZE`` messages is committed in one transaction together with the counters and the
-checkpoint, so a slice killed at any instant loses nothing and counts nothing twice: the next
-slice resumes at the last committed message.
+batches through the Gmail seam and recognising receipts. Every fetched batch is committed in
+one transaction together with the counters and the checkpoint, so a slice killed at any
+instant loses nothing and counts nothing twice: the next slice resumes at the last committed
+message. Every write to the run is conditional on the run still being this worker's and not
+asked to cancel, so a cancel or an operator's change stops the slice at its next write.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 from receipts.parsing import parse_email
 from receipts.recognition import recognise
-from receipts.services import ReceiptDraft, receipt_store
+from receipts.services import ReceiptDraft, receipts_store
 
 from . import dates, runs
 from .client import AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 Status = SyncRun.Status
 
 PAGE_SIZE = 500  # ids per messages.list page (Gmail's maximum)
-CHUNK_SIZE = 20  # messages per committed chunk: progress and heartbeat at least this often
 PROGRESS_LOG_EVERY_SECONDS = 5.0  # RUN_PROGRESS log lines: at every page and at most this often between
 
 ClientFactory = Callable[[GmailAccount], GmailClient]
@@ -133,6 +133,9 @@ class SliceRunner:
             else:
                 outcome = self._range_scan()
         except LostOwnership:
+            cancelled = self._cancel()
+            if cancelled:
+                return cancelled
             run.refresh_from_db()
             logger.info("run_id=%s stopped: no longer owned (status=%s)", run.pk, run.status)
             return SliceResult(run.pk, "lost", run.status)
@@ -229,14 +232,12 @@ class SliceRunner:
         for start in range(0, len(ids), self.client.batch_size):
             batch_ids = ids[start:start + self.client.batch_size]
             fetched = self.client.get_messages(batch_ids, fmt="raw")
-            for chunk_start in range(0, len(batch_ids), CHUNK_SIZE):
-                chunk = batch_ids[chunk_start:chunk_start + CHUNK_SIZE]
-                self._commit_chunk(chunk, fetched, window=window, page_token=page_token, month=month)
-                # Cancel is honoured at once; the slice's time runs out only at a batch's end, so
-                # messages already fetched (and paid for in quota) are never fetched again.
-                stop = self._should_stop(deadline=chunk_start + CHUNK_SIZE >= len(batch_ids))
-                if stop:
-                    return stop
+            self._commit_batch(batch_ids, fetched, window=window, page_token=page_token, month=month)
+            # The slice's time runs out only at a batch's end, so messages already fetched (and
+            # paid for in quota) are never fetched again.
+            stop = self._should_stop()
+            if stop:
+                return stop
         return None
 
     def _examine(self, message_id: str, resource: Any, window: tuple[int, int] | None) -> tuple[str, ReceiptDraft | None]:
@@ -262,23 +263,16 @@ class SliceRunner:
         received = datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else parsed.date
         return "receipt", ReceiptDraft(message_id, str(resource.get("threadId", "")), parsed, recognition, received)
 
-    def _commit_chunk(self, chunk: list[str], fetched: dict[str, Any], *, window: tuple[int, int] | None,
+    def _commit_batch(self, batch: list[str], fetched: dict[str, Any], *, window: tuple[int, int] | None,
                       page_token: str, month: str) -> None:
-        verdicts = [(mid, *self._examine(mid, fetched.get(mid), window)) for mid in chunk]
+        verdicts = [self._examine(mid, fetched.get(mid), window) for mid in batch]
+        drafts = [draft for verdict, draft in verdicts if draft is not None]
+        skipped = sum(1 for verdict, _ in verdicts if verdict == "skipped")
+        errors = sum(1 for verdict, _ in verdicts if verdict == "error")
         run = self.run_obj
-        saved = skipped = errors = 0
         with transaction.atomic():
-            for _message_id, verdict, draft in verdicts:
-                if verdict == "receipt":
-                    assert draft is not None
-                    if receipt_store(account=run.account, run=run, draft=draft):
-                        saved += 1
-                    else:
-                        skipped += 1  # stored by an earlier run
-                elif verdict == "skipped":
-                    skipped += 1
-                elif verdict == "error":
-                    errors += 1
+            saved = receipts_store(account=run.account, run=run, drafts=drafts)
+            skipped += len(drafts) - saved  # stored by an earlier run
             scanned = saved + skipped + errors
             self._update(
                 messages_scanned=F("messages_scanned") + scanned,
@@ -287,9 +281,14 @@ class SliceRunner:
                 errors_count=F("errors_count") + errors,
                 last_page_token=page_token,
                 current_month=month,
-                page_cursor=chunk[-1],
+                page_cursor=batch[-1],
             )
-        run.refresh_from_db()
+        # What was just committed, without reading the row back: only this worker writes them.
+        run.messages_scanned += scanned
+        run.saved_receipts += saved
+        run.skipped_count += skipped
+        run.errors_count += errors
+        run.last_page_token, run.current_month, run.page_cursor = page_token, month, batch[-1]
         if self.clock() - self.last_log >= PROGRESS_LOG_EVERY_SECONDS:
             self._log_progress()
         if self.on_progress:
@@ -297,9 +296,9 @@ class SliceRunner:
 
     # -- state ---------------------------------------------------------------------------
     def _update(self, **fields: Any) -> None:
-        """Write to the run only while this worker owns it; otherwise stop the slice."""
+        """Write to the run while this worker owns it and no cancel is asked; otherwise stop the slice."""
         now = timezone.now()
-        updated = self._owned().update(
+        updated = self._owned().filter(cancel_requested=False).update(
             last_heartbeat_at=now, updated_at=now, **fields
         )
         if updated != 1:
@@ -314,18 +313,21 @@ class SliceRunner:
         self.last_log = self.clock()
         logger.info("📊 RUN_PROGRESS %s", counters(self.run_obj))
 
-    def _should_stop(self, *, deadline: bool = True) -> SliceResult | None:
-        run = self.run_obj
-        cancel = SyncRun.objects.filter(pk=run.pk).values_list("cancel_requested", flat=True).first()
-        if cancel:
-            if runs.transition(run_id=run.pk, from_statuses=[Status.RUNNING], to_status=Status.CANCELLED):
-                run.refresh_from_db()
-                logger.info("🛑 RUN_CANCELLED %s", counters(run))
-                return SliceResult(run.pk, "cancelled", run.status)
-            raise LostOwnership()
-        if deadline and self.limit is not None and self.clock() - self.started >= self.limit:
+    def _should_stop(self) -> SliceResult | None:
+        if self.limit is not None and self.clock() - self.started >= self.limit:
             return self._pause()
         return None
+
+    def _cancel(self) -> SliceResult | None:
+        """Honour a cancel asked while this worker held the run; None when none was asked."""
+        if not SyncRun.objects.filter(pk=self.run_id, cancel_requested=True).exists():
+            return None
+        if not runs.transition(run_id=self.run_id, from_statuses=[Status.RUNNING], to_status=Status.CANCELLED):
+            return None
+        run = self.run_obj
+        run.refresh_from_db()
+        logger.info("🛑 RUN_CANCELLED %s", counters(run))
+        return SliceResult(run.pk, "cancelled", run.status)
 
     def _owned(self) -> QuerySet[SyncRun]:
         """The run, as long as this worker still owns it."""
@@ -334,7 +336,9 @@ class SliceRunner:
     def _release(self) -> bool:
         """Set the run down as paused at its checkpoint and chain the next slice after commit."""
         with transaction.atomic():
-            if not self._owned().update(status=Status.PAUSED, worker_id="", updated_at=timezone.now()):
+            if not self._owned().filter(cancel_requested=False).update(
+                status=Status.PAUSED, worker_id="", updated_at=timezone.now()
+            ):
                 return False
             if self.chain:
                 chain, run_id = self.chain, self.run_id

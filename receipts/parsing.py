@@ -17,12 +17,15 @@ from datetime import datetime
 from email.message import Message
 from functools import cached_property
 
+import fast_mail_parser
 from bs4 import BeautifulSoup
 
 logger = logging.getLogger(__name__)
 
 PDF_TEXT_PAGES = 5
 PDF_TEXT_MAX_BYTES = 15 * 1024 * 1024
+MAX_DEPTH = 20
+EMBEDDED_MESSAGE_TYPES = {"message/rfc822", "message/news", "message/global"}
 
 
 @dataclass
@@ -41,8 +44,15 @@ class ParsedEmail:
     text: str = ""
     html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
-    pdf_text: str = ""
-    defects: list[str] = field(default_factory=list)
+
+    @cached_property
+    def pdf_text(self) -> str:
+        """The text of the PDF attachments, read only when asked: most mail never needs it."""
+        return "\n".join(pdf_text(a.data) for a in self.pdfs)
+
+    @property
+    def pdfs(self) -> list[Attachment]:
+        return [a for a in self.attachments if is_pdf(a.filename, a.content_type, a.data)]
 
     @cached_property
     def html_text(self) -> str:
@@ -116,17 +126,95 @@ def pdf_text(data: bytes) -> str:
         return ""
 
 
-def parse_email(raw: bytes, *, with_pdf_text: bool = True) -> ParsedEmail:
+def parse_email(raw: bytes) -> ParsedEmail:
+    """Read one message: a fast MIME parse, and the standard library's lenient parser for
+    mail the fast parser refuses (broken structure, undecodable headers)."""
+    try:
+        root = fast_mail_parser.parse_email_tree(raw)
+    except Exception:  # ParseError and its kinds; any other refusal is read the slow way too
+        parsed = _parse_with_stdlib(raw)
+    else:
+        parsed = _parse_tree(root)
+    parsed.subject = re.sub(r"\s+", " ", parsed.subject).strip()
+    return parsed
+
+
+def _header(headers: dict[str, list[str]], name: str) -> str:
+    for key, values in headers.items():
+        if key.lower() == name and values:
+            return values[0]
+    return ""
+
+
+def _parse_date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _parse_tree(root: fast_mail_parser.PyMimePart) -> ParsedEmail:
+    headers = root.headers
+    parsed = ParsedEmail(subject=_header(headers, "subject"), date=_parse_date(_header(headers, "date")))
+    name, address = email.utils.parseaddr(_header(headers, "from"))
+    parsed.sender_name = name.strip().strip('"')
+    parsed.sender_email = address.strip().lower()
+    texts: list[str] = []
+    htmls: list[str] = []
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        content_type = (node.content_type or "text/plain").lower()
+        children = node.children
+        if not children and content_type in EMBEDDED_MESSAGE_TYPES and node.content:
+            try:  # a forwarded message the parser left as a leaf: read it as the message it is
+                children = [fast_mail_parser.parse_email_tree(node.content)]
+            except Exception:
+                children = []
+        if children:
+            if depth < MAX_DEPTH:
+                stack.extend((child, depth + 1) for child in reversed(children))
+            continue
+        if node.is_message or node.content is None or content_type in EMBEDDED_MESSAGE_TYPES:
+            continue
+        filename = node.filename or ""
+        if "=?" in filename:
+            filename = decode_header(filename)
+        if filename or (node.disposition or "").lower() == "attachment":
+            parsed.attachments.append(Attachment(filename or "attachment", content_type, node.content))
+        elif content_type == "text/plain":
+            texts.append(_decode_text(node.content, _charset(node.headers)))
+        elif content_type == "text/html":
+            htmls.append(_decode_text(node.content, _charset(node.headers)))
+    parsed.text = "\n".join(texts)
+    parsed.html = "\n".join(htmls)
+    return parsed
+
+
+CHARSET_RE = re.compile(r"charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
+
+
+def _charset(headers: dict[str, list[str]]) -> str:
+    match = CHARSET_RE.search(_header(headers, "content-type"))
+    return match.group(1) if match else "utf-8"
+
+
+def _decode_text(data: bytes, charset: str) -> str:
+    try:
+        return data.decode(charset, errors="replace")
+    except LookupError:
+        return data.decode("utf-8", errors="replace")
+
+
+def _parse_with_stdlib(raw: bytes) -> ParsedEmail:
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    parsed = ParsedEmail(defects=[type(d).__name__ for d in msg.defects])
-    parsed.subject = re.sub(r"\s+", " ", decode_header(msg.get("Subject")))
+    parsed = ParsedEmail(subject=decode_header(msg.get("Subject")))
     name, address = email.utils.parseaddr(decode_header(msg.get("From")))
     parsed.sender_name = name.strip().strip('"')
     parsed.sender_email = address.strip().lower()
-    try:
-        parsed.date = email.utils.parsedate_to_datetime(str(msg.get("Date"))) if msg.get("Date") else None
-    except (TypeError, ValueError, IndexError, OverflowError):
-        parsed.date = None
+    parsed.date = _parse_date(str(msg.get("Date") or ""))
     texts: list[str] = []
     htmls: list[str] = []
     for part in _walk(msg):
@@ -146,16 +234,12 @@ def parse_email(raw: bytes, *, with_pdf_text: bool = True) -> ParsedEmail:
             htmls.append(_decode_payload(part))
     parsed.text = "\n".join(texts)
     parsed.html = "\n".join(htmls)
-    if with_pdf_text:
-        parsed.pdf_text = "\n".join(
-            pdf_text(a.data) for a in parsed.attachments if is_pdf(a.filename, a.content_type, a.data)
-        )
     return parsed
 
 
 def _walk(msg: Message, depth: int = 0):  # type: ignore[no-untyped-def]
     """Leaves of the MIME tree, forwarded messages included, with a depth bound for hostile mail."""
-    if depth > 20:
+    if depth > MAX_DEPTH:
         return
     if msg.is_multipart():
         payload = msg.get_payload()

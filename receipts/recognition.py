@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from .datefinder import find_issue_date
 from .money import Money, find_bare_amounts, find_money
-from .parsing import ParsedEmail, is_pdf
+from .parsing import ParsedEmail
 
 THRESHOLD = 50
 
@@ -115,6 +115,9 @@ PDF_RULES = _compile([
     (r"\b(invoice|receipt|rechnung|facture|factura)\b|חשבונית|קבלה", 25, "PDF text names an invoice or receipt"),
     (r"\btotal\b|gesamt|montant|סה[\"״']?כ|לתשלום", 10, "PDF text has a total"),
 ])
+PDF_RULES_MAX = sum(weight for _, weight, _ in PDF_RULES)
+PDF_NAME_WEIGHT = 30
+AMOUNT_WEIGHT = 10
 PDF_NAME_RE = re.compile(r"invoice|receipt|rechnung|facture|factura|bill|חשבונית|קבלה", re.IGNORECASE)
 
 
@@ -127,7 +130,9 @@ def _score(rules: Rules, text: str, reasons: list[str], label: str) -> int:
     return total
 
 
-def recognise(parsed: ParsedEmail) -> Recognition:
+def recognise(parsed: ParsedEmail, *, exhaustive: bool = False) -> Recognition:
+    """Weigh the evidence. Mail that cannot reach the threshold is answered as soon as that is
+    certain; ``exhaustive`` weighs everything anyway, for a full list of reasons."""
     reasons: list[str] = []
     body = parsed.body
     unquoted = QUOTE_RE.sub("", body)
@@ -143,22 +148,28 @@ def recognise(parsed: ParsedEmail) -> Recognition:
         reasons.append("forwarded message: read the original sender and subject")
     score = _score(SUBJECT_RULES, subject, reasons, "subject")
     score += _score(BODY_RULES, body[:20000], reasons, "body")
-    negative = _score(NEGATIVE_RULES, f"{subject}\n{body[:20000]}", reasons, "content")
-    score += negative
-    pdfs = [a for a in parsed.attachments if is_pdf(a.filename, a.content_type, a.data)]
+    pdfs = parsed.pdfs
     for attachment in pdfs:
         if PDF_NAME_RE.search(attachment.filename):
-            score += 30
-            reasons.append(f"PDF named like an invoice: {attachment.filename} (+30)")
+            score += PDF_NAME_WEIGHT
+            reasons.append(f"PDF named like an invoice: {attachment.filename} (+{PDF_NAME_WEIGHT})")
             break
+    # Everything still to weigh either lowers the score (negative evidence) or adds at most the PDF
+    # text's and an amount's weight. When even that cannot reach the threshold, the answer is known:
+    # most mail stops here, before its PDFs are read or its amounts looked for.
+    if not exhaustive and score + (PDF_RULES_MAX if pdfs else 0) + AMOUNT_WEIGHT < THRESHOLD:
+        reasons.append("too little receipt evidence to reach the threshold")
+        return Recognition(is_receipt=False, confidence=max(0, min(100, score)), reasons=reasons,
+                           forwarded=forwarded)
+    negative = _score(NEGATIVE_RULES, f"{subject}\n{body[:20000]}", reasons, "content")
+    score += negative
     if pdfs and parsed.pdf_text.strip():
-        pdf_score = _score(PDF_RULES, parsed.pdf_text[:20000], reasons, "pdf")
-        score += pdf_score
+        score += _score(PDF_RULES, parsed.pdf_text[:20000], reasons, "pdf")
     text_for_money = "\n".join(x for x in (body, parsed.pdf_text) if x)
     money = find_money(text_for_money[:50000])
     if money:
-        score += 10
-        reasons.append("mentions an amount with a currency (+10)")
+        score += AMOUNT_WEIGHT
+        reasons.append(f"mentions an amount with a currency (+{AMOUNT_WEIGHT})")
     elif score > 0:
         score -= 15
         reasons.append("no amount with a currency (-15)")

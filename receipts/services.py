@@ -29,52 +29,98 @@ class ReceiptDraft:
     received_at: datetime | None
 
 
-def receipt_store(*, account: GmailAccount, run: SyncRun | None, draft: ReceiptDraft) -> bool:
-    """Store a receipt unless that message is already stored; True when this call created it.
+def receipts_store(*, account: GmailAccount, run: SyncRun | None, drafts: list[ReceiptDraft]) -> int:
+    """Store the receipts whose messages are not stored yet; return how many this call created.
 
-    Must run inside the caller's transaction: the unique constraint on (account, message id)
-    decides, so concurrent or repeated syncs never store a message twice.
+    Must run inside the caller's transaction. One query finds the messages already stored, one
+    inserts the rest and one inserts their attachments. The unique constraint on (account,
+    message id) still decides: if another writer stored one of them in between, the rest are
+    stored one at a time, so concurrent or repeated syncs never store a message twice.
     """
-    recognition = draft.recognition
-    parsed = draft.parsed
+    unique: dict[str, ReceiptDraft] = {}
+    for draft in drafts:
+        unique.setdefault(draft.gmail_message_id, draft)
+    if not unique:
+        return 0
+    stored = set(
+        Receipt.objects.filter(account=account, gmail_message_id__in=list(unique)).values_list(
+            "gmail_message_id", flat=True
+        )
+    )
+    fresh = [draft for message_id, draft in unique.items() if message_id not in stored]
+    if not fresh:
+        return 0
     try:
         with transaction.atomic():
-            receipt = Receipt.objects.create(
-                account=account,
-                sync_run=run,
-                gmail_message_id=draft.gmail_message_id,
-                gmail_thread_id=draft.gmail_thread_id,
-                sender_email=parsed.sender_email[:320],
-                sender_name=parsed.sender_name[:300],
-                subject=parsed.subject,
-                received_at=draft.received_at,
-                vendor=recognition.vendor[:300],
-                amount=recognition.amount,
-                currency=recognition.currency,
-                receipt_date=recognition.receipt_date,
-                invoice_number=recognition.invoice_number[:100],
-                vat_amount=recognition.vat_amount,
-                confidence=recognition.confidence,
-                reasons=recognition.reasons,
-            )
+            receipts = Receipt.objects.bulk_create([_receipt_row(account, run, draft) for draft in fresh])
+    except IntegrityError:
+        return sum(receipt_store(account=account, run=run, draft=draft) for draft in fresh)
+    rows: list[ReceiptAttachment] = []
+    for receipt, draft in zip(receipts, fresh, strict=True):
+        seen: set[str] = set()
+        rows += filter(None, (_attachment_row(receipt, attachment, seen) for attachment in draft.parsed.attachments))
+    ReceiptAttachment.objects.bulk_create(rows)
+    return len(receipts)
+
+
+def receipt_store(*, account: GmailAccount, run: SyncRun | None, draft: ReceiptDraft) -> bool:
+    """Store one receipt unless its message is already stored; True when this call created it."""
+    try:
+        with transaction.atomic():
+            receipt = _receipt_row(account, run, draft)
+            receipt.save(force_insert=True)
     except IntegrityError:
         if Receipt.objects.filter(account=account, gmail_message_id=draft.gmail_message_id).exists():
             return False
         raise
-    for attachment in parsed.attachments:
+    for attachment in draft.parsed.attachments:
         attachment_store(receipt=receipt, attachment=attachment)
     return True
+
+
+def _receipt_row(account: GmailAccount, run: SyncRun | None, draft: ReceiptDraft) -> Receipt:
+    recognition = draft.recognition
+    parsed = draft.parsed
+    return Receipt(
+        account=account,
+        sync_run=run,
+        gmail_message_id=draft.gmail_message_id,
+        gmail_thread_id=draft.gmail_thread_id,
+        sender_email=parsed.sender_email[:320],
+        sender_name=parsed.sender_name[:300],
+        subject=parsed.subject,
+        received_at=draft.received_at,
+        vendor=recognition.vendor[:300],
+        amount=recognition.amount,
+        currency=recognition.currency,
+        receipt_date=recognition.receipt_date,
+        invoice_number=recognition.invoice_number[:100],
+        vat_amount=recognition.vat_amount,
+        confidence=recognition.confidence,
+        reasons=recognition.reasons,
+    )
 
 
 def attachment_store(*, receipt: Receipt, attachment: Attachment) -> ReceiptAttachment | None:
     """Store a PDF or image of a receipt; other files are not kept. Oversized files are
     recorded with the reason instead of their bytes."""
+    seen = set(ReceiptAttachment.objects.filter(receipt=receipt).values_list("sha256", flat=True))
+    row = _attachment_row(receipt, attachment, seen)
+    if row is not None:
+        row.save()
+    return row
+
+
+def _attachment_row(receipt: Receipt, attachment: Attachment, seen: set[str]) -> ReceiptAttachment | None:
+    """The attachment's row with its file saved, or None for a file not kept: not a PDF or an
+    image, or the same file already attached to this receipt (``seen`` holds their digests)."""
     content_type = sniff_content_type(attachment.data)
     if content_type not in STORED_TYPES:
         return None
     digest = sha256_hex(attachment.data)
-    if ReceiptAttachment.objects.filter(receipt=receipt, sha256=digest).exists():
-        return None  # the same file attached twice to one message
+    if digest in seen:
+        return None
+    seen.add(digest)
     row = ReceiptAttachment(
         receipt=receipt,
         original_filename=attachment.filename[:500],
@@ -88,5 +134,4 @@ def attachment_store(*, receipt: Receipt, attachment: Attachment) -> ReceiptAtta
         row.skipped_reason = f"larger than ATTACHMENT_MAX_BYTES ({len(attachment.data)} > {limit} bytes)"
     else:
         row.file.name = store_content(attachment.data, digest)
-    row.save()
     return row

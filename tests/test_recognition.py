@@ -80,7 +80,27 @@ def _mail(subject: str, body: str, sender: str = "Shop <shop@example.com>") -> b
 def test_shipping_notice_with_an_order_total_is_not_a_receipt() -> None:
     result = recognise(parse_email(_mail("Your order has shipped", "Your package is on its way!\nTracking number 1Z999\nOrder total: $45.00")))
     assert not result.is_receipt
-    assert any("shipping" in reason for reason in result.reasons)
+    assert "too little receipt evidence to reach the threshold" in result.reasons
+
+
+def test_negative_evidence_outweighs_a_paid_order_that_has_shipped() -> None:
+    body = "Order number 113-555\nOrder total: $45.00\nPaid with Visa ending 4242\nTracking number 1Z999: your package is on its way!"
+    result = recognise(parse_email(_mail("Your order 113-555", body)))
+    assert not result.is_receipt
+    assert any("shipping or delivery notice" in reason for reason in result.reasons)
+    assert not any("too little receipt evidence" in reason for reason in result.reasons)
+
+
+def test_early_answer_agrees_with_weighing_everything(sample_mailbox) -> None:
+    """Answering before negative evidence, PDF text and amounts are weighed never changes a result."""
+    raws = [raw for _, raw, _ in labelled_folder(HARD_CASES)] + [raw for _, raw, _ in labelled_mailbox(sample_mailbox)]
+    quick = [recognise(parse_email(raw)) for raw in raws]
+    full = [recognise(parse_email(raw), exhaustive=True) for raw in raws]
+    assert sum("too little receipt evidence to reach the threshold" in q.reasons for q in quick) > len(raws) / 2
+    assert not any("too little receipt evidence to reach the threshold" in f.reasons for f in full)
+    facts = ("is_receipt", "amount", "currency", "vendor", "receipt_date", "invoice_number", "vat_amount")
+    assert [[getattr(q, f) for f in facts] for q in quick] == [[getattr(f_, f) for f in facts] for f_ in full]
+    assert sum(q.is_receipt for q in quick) > 40
 
 
 def test_receipt_keeps_its_reasons_and_confidence() -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from gmail_sync import engine
 from gmail_sync.accounts import gmail_account_connect
+from gmail_sync.client import MAX_BATCH
 from gmail_sync.emulator.sample import load_labels
 from gmail_sync.models import GmailAccount, SyncRun
 from gmail_sync.services import ActiveRunExists, resume_run, sync_start
@@ -144,7 +145,7 @@ def test_cancel_mid_run_stops_within_a_page_and_stays_cancelled(emulator) -> Non
     assert result.outcome == "cancelled"
     run.refresh_from_db()
     assert run.status == SyncRun.Status.CANCELLED
-    assert 0 < run.messages_scanned <= engine.CHUNK_SIZE
+    assert 0 < run.messages_scanned <= MAX_BATCH
     _assert_exact(run)
     # A late slice (a duplicate broker message) cannot bring it back.
     assert engine.run_slice(run.pk).outcome == "not_claimed"
