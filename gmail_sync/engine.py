@@ -117,6 +117,7 @@ class SliceRunner:
             return SliceResult(self.run_id, "not_claimed", status)
         run = SyncRun.objects.select_related("account").get(pk=self.run_id)
         self.run_obj = run
+        self.account = run.account  # kept here: refreshing the run forgets its loaded relations
         self.started = self.last_log = self.clock()
         self.limit = None if run.run_to_completion else (run.max_seconds_per_run or settings.MAX_SECONDS_PER_RUN)
         if run.slices_count == 1:
@@ -124,7 +125,7 @@ class SliceRunner:
         else:
             logger.info("▶️ RUN_RESUME %s slice=%s page_token=%s", counters(run), run.slices_count, bool(run.last_page_token))
         try:
-            self.client = self.client_factory(run.account)
+            self.client = self.client_factory(self.account)
             if not run.history_id_at_start:
                 profile = self.client.get_profile()
                 self._update(history_id_at_start=str(profile.get("historyId", "")))
@@ -212,7 +213,7 @@ class SliceRunner:
 
     def _fall_back_to_range(self) -> SliceResult:
         run = self.run_obj
-        account = run.account
+        account = self.account
         start = timezone.localdate(account.last_synced_at, timezone=dates.zone()) if account.last_synced_at else None
         end = dates.today()
         if start is None or start > end:
@@ -271,7 +272,7 @@ class SliceRunner:
         errors = sum(1 for verdict, _ in verdicts if verdict == "error")
         run = self.run_obj
         with transaction.atomic():
-            saved = receipts_store(account=run.account, run=run, drafts=drafts)
+            saved = receipts_store(account=self.account, run=run, drafts=drafts)
             skipped += len(drafts) - saved  # stored by an earlier run
             scanned = saved + skipped + errors
             self._update(

@@ -20,11 +20,21 @@ WORDS = {'ש"ח': "ILS", "ש״ח": "ILS", "ש''ח": "ILS", "שקל": "ILS", "ש�
 CURRENCY_TOKENS: dict[str, str] = {**{k.lower(): v for k, v in SYMBOLS.items()}, **CODES,
                                    **{k.lower(): v for k, v in WORDS.items()}}
 _LETTER = r"A-Za-z\u0590-\u05FF"
+
+
+def _standalone(token: str, *, any_case: bool) -> str:
+    """``token`` not inside a longer word. The check on the character before it is a lookbehind
+    placed after the token, so every alternative starts with a plain character and the regex
+    engine skips, at C speed, the positions where no currency can start."""
+    body = f"(?i:{re.escape(token)})" if any_case else re.escape(token)
+    return rf"{body}(?<![{_LETTER}](?s:.{{{len(token)}}}))(?![{_LETTER}])"
+
+
 _CURRENCY_RE = "|".join(
     [re.escape(t) for t in sorted(SYMBOLS, key=len, reverse=True) if not t[0].isalpha()]
-    + [rf"(?<![{_LETTER}])(?i:{re.escape(t)})(?![{_LETTER}])" for t in sorted(
+    + [_standalone(t, any_case=True) for t in sorted(
         [t for t in SYMBOLS if t[0].isalpha()] + list(WORDS), key=len, reverse=True)]
-    + [rf"(?<![{_LETTER}]){code}(?![{_LETTER}])" for code in sorted(CODES, key=len, reverse=True)]
+    + [_standalone(code, any_case=False) for code in sorted(CODES, key=len, reverse=True)]
 )
 _NUMBER_RE = r"(?:\d{1,3}(?:[,.\u202f\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\d])"
 # A currency before or after a number: "₪ 99.90", "99.90 ₪", "USD 12", "350.00 ש\"ח", "-$5.00". A symbol

@@ -12,13 +12,15 @@ import email.utils
 import io
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 from functools import cached_property
 
 import fast_mail_parser
-from bs4 import BeautifulSoup
+import pypdfium2
+from selectolax.lexbor import LexborHTMLParser
 
 logger = logging.getLogger(__name__)
 
@@ -94,20 +96,57 @@ def _decode_payload(part: Message) -> str:
         return data.decode("utf-8", errors="replace")
 
 
+BLOCK_TAGS = "br,p,div,tr,li,h1,h2,h3,table"
+
+
 def html_to_text(html: str) -> str:
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "head"]):
-        tag.decompose()
-    for br in soup.find_all(["br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"]):
-        br.insert_after("\n")
-    text = soup.get_text(" ")
+    """The text a reader sees: scripts, styles and the head dropped, a line break after each block."""
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(["script", "style", "head"])
+    for node in tree.css(BLOCK_TAGS):
+        node.insert_after("\n")
+    root = tree.root
+    text = root.text(separator=" ") if root is not None else ""
     return re.sub(r"[ \t\u00a0]+", " ", re.sub(r"\n\s*\n+", "\n", text)).strip()
 
 
 def pdf_text(data: bytes) -> str:
-    """The text layer of a PDF's first pages; empty when it has none or cannot be read."""
+    """The text layer of a PDF's first pages; empty when it has none or cannot be read.
+
+    PDFium reads it (fast, and Hebrew comes out in reading order); pypdf is the second try
+    for a file PDFium refuses."""
     if len(data) > PDF_TEXT_MAX_BYTES:
         return ""
+    try:
+        return _pdfium_text(data)
+    except Exception as exc:  # PdfiumError on damaged or unsupported files
+        logger.debug("PDFium could not read a PDF (%s); trying pypdf", exc)
+    return _pypdf_text(data)
+
+
+# PDFium is not thread-safe, not even across documents: one thread in it at a time.
+_PDFIUM_LOCK = threading.Lock()
+
+
+def _pdfium_text(data: bytes) -> str:
+    chunks = []
+    with _PDFIUM_LOCK:
+        document = pypdfium2.PdfDocument(data)
+        try:
+            for index in range(min(len(document), PDF_TEXT_PAGES)):
+                page = document[index]
+                text_page = page.get_textpage()
+                try:
+                    chunks.append(text_page.get_text_bounded())
+                finally:
+                    text_page.close()
+                    page.close()
+        finally:
+            document.close()
+    return "\n".join(chunks)
+
+
+def _pypdf_text(data: bytes) -> str:
     try:
         from pypdf import PdfReader
 
@@ -146,6 +185,22 @@ def _header(headers: dict[str, list[str]], name: str) -> str:
     return ""
 
 
+# The two shapes nearly every From header has: `Name <user@host>` and a bare `user@host`.
+SIMPLE_SENDER_RE = re.compile(r'\s*(?:"(?P<quoted>[^"\\]*)"|(?P<plain>[^"<>(),;:@\\]*?))\s*<(?P<angle>[^<>\s"(),;:@]+@[^<>\s"(),;:@]+)>\s*'
+                              r'|\s*(?P<bare>[^<>\s"(),;:@]+@[^<>\s"(),;:@]+)\s*')
+
+
+def parse_sender(value: str) -> tuple[str, str]:
+    """(display name, lower-case address) of a From header; the standard library reads the rarer shapes."""
+    match = SIMPLE_SENDER_RE.fullmatch(value)
+    if match:
+        name = match.group("quoted") if match.group("quoted") is not None else (match.group("plain") or "")
+        address = match.group("angle") or match.group("bare")
+    else:
+        name, address = email.utils.parseaddr(value)
+    return name.strip().strip('"'), address.strip().lower()
+
+
 def _parse_date(value: str) -> datetime | None:
     if not value:
         return None
@@ -158,9 +213,7 @@ def _parse_date(value: str) -> datetime | None:
 def _parse_tree(root: fast_mail_parser.PyMimePart) -> ParsedEmail:
     headers = root.headers
     parsed = ParsedEmail(subject=_header(headers, "subject"), date=_parse_date(_header(headers, "date")))
-    name, address = email.utils.parseaddr(_header(headers, "from"))
-    parsed.sender_name = name.strip().strip('"')
-    parsed.sender_email = address.strip().lower()
+    parsed.sender_name, parsed.sender_email = parse_sender(_header(headers, "from"))
     texts: list[str] = []
     htmls: list[str] = []
     stack = [(root, 0)]
@@ -211,9 +264,7 @@ def _decode_text(data: bytes, charset: str) -> str:
 def _parse_with_stdlib(raw: bytes) -> ParsedEmail:
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     parsed = ParsedEmail(subject=decode_header(msg.get("Subject")))
-    name, address = email.utils.parseaddr(decode_header(msg.get("From")))
-    parsed.sender_name = name.strip().strip('"')
-    parsed.sender_email = address.strip().lower()
+    parsed.sender_name, parsed.sender_email = parse_sender(decode_header(msg.get("From")))
     parsed.date = _parse_date(str(msg.get("Date") or ""))
     texts: list[str] = []
     htmls: list[str] = []
