@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from pathlib import Path
 
 from common import EmulatorProcess, mailbox, setup_django, table, write
 
@@ -19,9 +20,10 @@ from common import EmulatorProcess, mailbox, setup_django, table, write
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--mailbox", default=None, help="an mbox or a folder of .eml files instead of the sample")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
-    path = mailbox(args.count)
+    path = Path(args.mailbox) if args.mailbox else mailbox(args.count)
     tmp = tempfile.mkdtemp()
     emulator = EmulatorProcess(path)
     try:

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from .datefinder import find_issue_date
+from .einvoice import embedded_invoice
 from .money import Money, find_bare_amounts, find_money
 from .parsing import ParsedEmail
 
@@ -172,8 +173,11 @@ def recognise(parsed: ParsedEmail, *, exhaustive: bool = False) -> Recognition:
     if pdfs and parsed.pdf_text.strip():
         score += _score(PDF_RULES, parsed.pdf_text[:20000], reasons, "pdf")
     text_for_money = "\n".join(x for x in (body, parsed.pdf_text) if x)
-    money = find_money(text_for_money[:50000])
-    if money:
+    structured = next((inv for inv in (embedded_invoice(a.data) for a in pdfs) if inv and inv.total is not None), None)
+    if structured is not None:
+        score += AMOUNT_WEIGHT
+        reasons.append(f"a PDF carries an e-invoice (ZUGFeRD/Factur-X) with its total (+{AMOUNT_WEIGHT})")
+    elif find_money(text_for_money[:50000]):
         score += AMOUNT_WEIGHT
         reasons.append(f"mentions an amount with a currency (+{AMOUNT_WEIGHT})")
     elif score > 0:
@@ -186,6 +190,13 @@ def recognise(parsed: ParsedEmail, *, exhaustive: bool = False) -> Recognition:
     if not result.is_receipt:
         return result
     _extract(parsed, result, text_for_money, subject, sender_name, sender_email)
+    if structured is not None:  # the invoice itself, as data: it wins over what the text seemed to say
+        result.amount = structured.total
+        result.currency = structured.currency or result.currency
+        result.receipt_date = structured.issue_date or result.receipt_date
+        result.invoice_number = structured.number[:100] or result.invoice_number
+        result.vat_amount = structured.vat if structured.vat is not None else result.vat_amount
+        result.vendor = result.vendor or clean_vendor_name(structured.seller)
     return result
 
 

@@ -5,7 +5,7 @@ import json
 from datetime import date
 from decimal import Decimal
 from email.message import EmailMessage
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
@@ -103,6 +103,28 @@ def test_cii_e_invoice_is_read() -> None:
         "Muster GmbH", Decimal("119.00"), "EUR", date(2024, 1, 15), "RE-42", Decimal("19.00"))
     assert parse_cii(b"<not-xml") is None
     assert parse_cii(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>') is None
+
+
+def test_an_e_invoice_inside_a_mailed_pdf_gives_the_receipt_its_values() -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_attachment("factur-x.xml", CII)
+    pdf = BytesIO()
+    writer.write(pdf)
+    msg = EmailMessage()
+    msg["From"] = "Muster GmbH <rechnung@muster.example>"
+    msg["Subject"] = "Ihre Rechnung RE-42"
+    msg["Date"] = "Tue, 16 Jan 2024 08:00:00 +0000"
+    msg.set_content("Anbei Ihre Rechnung.")
+    msg.add_attachment(pdf.getvalue(), maintype="application", subtype="pdf", filename="rechnung-RE-42.pdf")
+    result = recognise(parse_email(msg.as_bytes()))
+    assert result.is_receipt
+    assert any("e-invoice" in reason for reason in result.reasons)
+    assert (result.amount, result.currency, result.receipt_date, result.invoice_number, result.vat_amount) == (
+        Decimal("119.00"), "EUR", date(2024, 1, 15), "RE-42", Decimal("19.00"))
+    assert result.vendor == "Muster"
 
 
 def test_check_corpus_counts_everything_and_compares_documents(tmp_path: Path) -> None:

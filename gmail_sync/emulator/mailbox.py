@@ -50,7 +50,10 @@ class EmulatedMessage:
         for part in self.parsed.walk():
             if part.get_content_type() == "text/plain" and not part.get_filename():
                 payload = part.get_payload(decode=True) or b""
-                text = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+                try:
+                    text = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+                except LookupError:  # a charset Python does not know, as in real mail
+                    text = payload.decode("utf-8", errors="replace")
                 return re.sub(r"\s+", " ", text).strip()[:200]
         return ""
 
