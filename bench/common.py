@@ -45,6 +45,34 @@ def mailbox(count: int, *, seed: int = 7) -> Path:
     return path
 
 
+def eml_mailbox(folder: Path, *, copies: int = 12, seed: int = 3, max_bytes: int = 2_000_000) -> Path:
+    """A folder of real ``.eml`` files (the shared corpus, say) made into a mailbox of the last 36
+    months: ``copies`` copies of each, every one with a fresh Date and Message-ID, the rest untouched."""
+    import email.utils
+    import random
+    import re
+    import tempfile
+
+    rng = random.Random(seed)
+    files = sorted(p for p in Path(folder).rglob("*.eml") if p.stat().st_size <= max_bytes)
+    if not files:
+        raise SystemExit(f"no .eml files under {folder}")
+    out = Path(tempfile.mkdtemp(prefix="bench-mail-"))
+    now = time.time()
+    number = 0
+    for _ in range(copies):
+        for file in files:
+            raw = file.read_bytes()
+            separator = b"\r\n\r\n" if b"\r\n\r\n" in raw[:200_000] else b"\n\n"
+            head, sep, body = raw.partition(separator)
+            head = re.sub(rb"(?im)^(date|message-id):.*(\r?\n[ \t].*)*\r?\n?", b"", head)
+            when = email.utils.formatdate(now - rng.uniform(5, 1000) * 86400)
+            fresh = f"Date: {when}\nMessage-ID: <copy{number}@bench.example>\n".encode()
+            (out / f"{number:06d}.eml").write_bytes(fresh + head + sep + body)
+            number += 1
+    return out
+
+
 class EmulatorProcess:
     """``manage.py gmail_emulator`` in a process of its own, so it does not share the worker's core."""
 

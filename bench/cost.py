@@ -1,6 +1,6 @@
 """Worker CPU per message, end to end, against the bare cost of the same Gmail fetches.
 
-    python bench/cost.py [--count 3000] [--database-url URL]
+    python bench/cost.py [--count 3000 | --eml-folder ../shared/corpus] [--database-url URL]
 
 The emulator runs with no latency and no quota in a process of its own. In this process, first
 the bare fetch: list every id and batch-fetch every message through the Gmail client, doing
@@ -14,16 +14,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import EmulatorProcess, mailbox, setup_django, table, write
+from common import EmulatorProcess, eml_mailbox, mailbox, setup_django, table, write
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=3000)
-    parser.add_argument("--mailbox", default=None, help="an mbox or a folder of .eml files instead of the sample")
+    parser.add_argument("--eml-folder", default=None,
+                        help="real mail instead of the sample: every .eml under this folder (../shared/corpus, say), "
+                             "copied --copies times with fresh dates")
+    parser.add_argument("--copies", type=int, default=12)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
-    path = Path(args.mailbox) if args.mailbox else mailbox(args.count)
+    path = eml_mailbox(Path(args.eml_folder), copies=args.copies) if args.eml_folder else mailbox(args.count)
     tmp = tempfile.mkdtemp()
     emulator = EmulatorProcess(path)
     try:
@@ -68,7 +71,7 @@ def main() -> None:
         emulator.stop()
     table(["messages", "bare ms/msg", "full ms/msg", "ratio"],
           [[run.messages_scanned, round(bare, 3), round(full, 3), round(full / bare, 2)]])
-    write("cost", {"messages": run.messages_scanned, "bare_cpu_ms_per_message": bare,
+    write("cost", {"mailbox": str(path), "messages": run.messages_scanned, "bare_cpu_ms_per_message": bare,
                    "full_cpu_ms_per_message": full, "ratio": full / bare, "status": run.status})
 
 
