@@ -106,8 +106,8 @@ def html_to_text(html: str) -> str:
     for node in tree.css(BLOCK_TAGS):
         node.insert_after("\n")
     root = tree.root
-    text = root.text(separator=" ") if root is not None else ""
-    return re.sub(r"[ \t\u00a0]+", " ", re.sub(r"\n\s*\n+", "\n", text)).strip()
+    text = re.sub(r"[ \t\u00a0]+", " ", root.text(separator=" ") if root is not None else "")
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def pdf_text(data: bytes) -> str:
