@@ -52,7 +52,7 @@ class ParsedEmail:
         """The text of the PDF attachments, read only when asked: most mail never needs it."""
         return "\n".join(pdf_text(a.data) for a in self.pdfs)
 
-    @property
+    @cached_property
     def pdfs(self) -> list[Attachment]:
         return [a for a in self.attachments if is_pdf(a.filename, a.content_type, a.data)]
 

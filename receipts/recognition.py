@@ -128,7 +128,7 @@ PDF_NAME_RE = re.compile(r"invoice|receipt|rechnung|facture|factura|bill|חשב�
 
 
 def _score(rules: Rules, text: str, reasons: list[str], label: str) -> int:
-    text = text.lower()
+    """The summed weight of the rules found in ``text``, which the caller has lower-cased."""
     total = 0
     for pattern, weight, reason in rules:
         if pattern.search(text):
@@ -153,8 +153,9 @@ def recognise(parsed: ParsedEmail, *, exhaustive: bool = False) -> Recognition:
         inner_subject = FORWARD_SUBJECT_RE.search(unquoted)
         subject = re.sub(r"^\s*(fwd?|הועבר)\s*:\s*", "", inner_subject.group("subject") if inner_subject else subject, flags=re.IGNORECASE)
         reasons.append("forwarded message: read the original sender and subject")
-    score = _score(SUBJECT_RULES, subject, reasons, "subject")
-    score += _score(BODY_RULES, body[:20000], reasons, "body")
+    subject_lower, body_lower = subject.lower(), body[:20000].lower()
+    score = _score(SUBJECT_RULES, subject_lower, reasons, "subject")
+    score += _score(BODY_RULES, body_lower, reasons, "body")
     pdfs = parsed.pdfs
     for attachment in pdfs:
         if PDF_NAME_RE.search(attachment.filename):
@@ -168,10 +169,10 @@ def recognise(parsed: ParsedEmail, *, exhaustive: bool = False) -> Recognition:
         reasons.append("too little receipt evidence to reach the threshold")
         return Recognition(is_receipt=False, confidence=max(0, min(100, score)), reasons=reasons,
                            forwarded=forwarded)
-    negative = _score(NEGATIVE_RULES, f"{subject}\n{body[:20000]}", reasons, "content")
+    negative = _score(NEGATIVE_RULES, f"{subject_lower}\n{body_lower}", reasons, "content")
     score += negative
     if pdfs and parsed.pdf_text.strip():
-        score += _score(PDF_RULES, parsed.pdf_text[:20000], reasons, "pdf")
+        score += _score(PDF_RULES, parsed.pdf_text[:20000].lower(), reasons, "pdf")
     text_for_money = "\n".join(x for x in (body, parsed.pdf_text) if x)
     structured = next((inv for inv in (embedded_invoice(a.data) for a in pdfs) if inv and inv.total is not None), None)
     if structured is not None:
