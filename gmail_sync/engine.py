@@ -10,7 +10,6 @@ asked to cancel, so a cancel or an operator's change stops the slice at its next
 """
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import socket
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pybase64
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, QuerySet, Value
@@ -30,7 +30,7 @@ from receipts.parsing import parse_email
 from receipts.recognition import recognise
 from receipts.services import ReceiptDraft, receipts_store
 
-from . import dates, runs
+from . import dates, runs, sql
 from .client import AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
 from .models import GmailAccount, SyncRun
 
@@ -253,7 +253,9 @@ class SliceRunner:
             internal_ms = int(resource.get("internalDate", "0"))
             if window and not (window[0] <= internal_ms < window[1]):
                 return "outside", None
-            raw = base64.urlsafe_b64decode(resource["raw"] + "=" * (-len(resource["raw"]) % 4))
+            # pybase64 (SIMD) decodes about 8x faster than the standard library: on large mail,
+            # decoding was a fifth of the worker's CPU.
+            raw = pybase64.urlsafe_b64decode(resource["raw"] + "=" * (-len(resource["raw"]) % 4))
             parsed = parse_email(raw)
             recognition = recognise(parsed)
         except Exception:
@@ -276,38 +278,43 @@ class SliceRunner:
             skipped += len(drafts) - saved  # stored by an earlier run
             scanned = saved + skipped + errors
             self._update(
-                messages_scanned=F("messages_scanned") + scanned,
-                saved_receipts=F("saved_receipts") + saved,
-                skipped_count=F("skipped_count") + skipped,
-                errors_count=F("errors_count") + errors,
+                increments={"messages_scanned": scanned, "saved_receipts": saved, "skipped_count": skipped,
+                            "errors_count": errors},
                 last_page_token=page_token,
                 current_month=month,
                 page_cursor=batch[-1],
             )
-        # What was just committed, without reading the row back: only this worker writes them.
-        run.messages_scanned += scanned
-        run.saved_receipts += saved
-        run.skipped_count += skipped
-        run.errors_count += errors
-        run.last_page_token, run.current_month, run.page_cursor = page_token, month, batch[-1]
         if self.clock() - self.last_log >= PROGRESS_LOG_EVERY_SECONDS:
             self._log_progress()
         if self.on_progress:
             self.on_progress(run)
 
     # -- state ---------------------------------------------------------------------------
-    def _update(self, **fields: Any) -> None:
-        """Write to the run while this worker owns it and no cancel is asked; otherwise stop the slice."""
+    def _update(self, *, increments: dict[str, int] | None = None, **fields: Any) -> None:
+        """Write to the run while this worker owns it and no cancel is asked; otherwise stop the slice.
+
+        ``increments`` are added to counters in the database. What was written is mirrored on
+        ``run_obj`` without reading the row back: while this worker owns the run, nobody else
+        writes these fields."""
         now = timezone.now()
-        updated = self._owned().filter(cancel_requested=False).update(
-            last_heartbeat_at=now, updated_at=now, **fields
+        fields.update(last_heartbeat_at=now, updated_at=now)
+        increments = increments or {}
+        updated = sql.update_where(
+            SyncRun,
+            where={"pk": self.run_id, "status": Status.RUNNING, "worker_id": self.worker_id, "cancel_requested": False},
+            values=fields,
+            increments=increments,
         )
         if updated != 1:
             raise LostOwnership()
+        run = self.run_obj
+        for name, value in fields.items():
+            setattr(run, name, value)
+        for name, step in increments.items():
+            setattr(run, name, getattr(run, name) + step)
 
     def _checkpoint(self, *, page_done: bool, **fields: Any) -> None:
-        self._update(pages_scanned=F("pages_scanned") + (1 if page_done else 0), **fields)
-        self.run_obj.refresh_from_db()
+        self._update(increments={"pages_scanned": 1 if page_done else 0}, **fields)
         self._log_progress()
 
     def _log_progress(self) -> None:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .textcase import compile_lower, lower
+
 MONTHS: dict[str, int] = {}
 _NAMES = {
     1: "january jan januar januari janvier janv enero gennaio ינואר",
@@ -34,20 +36,18 @@ _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=Tru
 PATTERNS = [
     ("iso", re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")),
     ("numeric", re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[./-](?P<b>\d{1,2})[./-](?P<y>\d{4}|\d{2})(?![\d/])")),
-    ("day_month", re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s*(?:de\s+|ב-?|ב)?(?P<mon>{_MONTH_RE})\.?,?\s+(?P<y>\d{{4}})(?!\d)", re.IGNORECASE)),
-    ("month_day", re.compile(rf"(?<![\w])(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{{4}})(?!\d)", re.IGNORECASE)),
-]
-ISSUE_LABEL = re.compile(
+    ("day_month", compile_lower(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s*(?:de\s+|ב-?|ב)?(?P<mon>{_MONTH_RE})\.?,?\s+(?P<y>\d{{4}})(?!\d)")),
+    ("month_day", compile_lower(rf"(?<![\w])(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{{4}})(?!\d)")),
+]  # all run on lower-cased text (see textcase)
+ISSUE_LABEL = compile_lower(
     r"invoice date|receipt date|date of issue|issue date|issued|date paid|payment date|billing date|transaction date|"
     r"rechnungsdatum|belegdatum|factuurdatum|factuur datum|date de facture|date d'émission|fecha de factura|"
     r"data fattura|data wystawienia|תאריך|\bdate\b|\bdatum\b|\bdu\b|\bvom\b|\bfecha\b",
-    re.IGNORECASE,
 )
-WEAK_LABEL = re.compile(r"order date|orderdatum|bestelldatum|date de commande|תאריך הזמנה|check.?out|period|from|to\b|bis\b", re.IGNORECASE)
-AVOID_LABEL = re.compile(
+WEAK_LABEL = compile_lower(r"order date|orderdatum|bestelldatum|date de commande|תאריך הזמנה|check.?out|period|from|to\b|bis\b")
+AVOID_LABEL = compile_lower(
     r"due date|date due|payment due|due by|due|vervaldatum|fälligkeitsdatum|fällig|faellig|échéance|echeance|date limite|expir|valid|until|\bbis\b|תוקף|עד תאריך|"
     r"prélèvement|prelevement|next billing|renews?|birth",
-    re.IGNORECASE,
 )
 
 
@@ -77,7 +77,7 @@ def _candidates(text: str, dayfirst: bool) -> list[tuple[date, int, int]]:
                         day, month = month, day
                     value = date(year, month, day)
                 else:
-                    value = date(int(match["y"]), MONTHS[match["mon"].lower()], int(match["d"]))
+                    value = date(int(match["y"]), MONTHS[match["mon"]], int(match["d"]))
             except (ValueError, KeyError):
                 continue
             if 1990 <= value.year <= 2100:
@@ -109,6 +109,7 @@ def _nearest_label(text: str, start: int, end: int) -> int:
 
 
 def find_issue_date(text: str, *, dayfirst: bool = True) -> date | None:
+    text = lower(text)
     best: FoundDate | None = None
     for value, start, end in _candidates(text[:30000], dayfirst):
         candidate = FoundDate(value, _nearest_label(text, start, end), start)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from .einvoice import embedded_invoice
 from .money import currencies_in
 from .parsing import pdf_text
-from .recognition import INVOICE_NO_RE, pick_date, pick_total
+from .recognition import find_invoice_number, pick_date, pick_total
 
 
 @dataclass
@@ -32,9 +32,7 @@ def read_text(text: str) -> DocumentFacts:
         if named:
             facts.currency = max(set(named), key=named.count)
     facts.issue_date = pick_date(text, prefer_dayfirst=facts.currency != "USD")
-    match = INVOICE_NO_RE.search(text)
-    if match:
-        facts.number = match.group("num")
+    facts.number = find_invoice_number(text)
     return facts
 
 

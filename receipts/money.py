@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from price_parser import Price
 
@@ -57,8 +59,11 @@ def currency_code(token: str) -> str:
     return CODES.get(token) or CURRENCY_TOKENS.get(token.lower(), "")
 
 
+@lru_cache(maxsize=4096)
 def parse_number(text: str) -> Decimal | None:
-    """``1,234.56``, ``1.234,56``, ``1 234,56``, ``99.90`` -> Decimal, or None."""
+    """``1,234.56``, ``1.234,56``, ``1 234,56``, ``99.90`` -> Decimal, or None.
+
+    Remembered: a receipt's amounts are read several times over (total, VAT, evidence)."""
     price = Price.fromstring(text.replace("\u202f", " ").replace("\u00a0", " "))
     if price.amount is None:
         return None
@@ -68,17 +73,24 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
+MAX_AMOUNT = Decimal("9999999999.99")
+
+
+def _money_in(text: str) -> Iterator[Money]:
+    for match in MONEY_RE.finditer(text):
+        amount = parse_number(match.group("num1") or match.group("num2"))
+        if amount is not None and amount <= MAX_AMOUNT:
+            yield Money(amount, currency_code(match.group("pre") or match.group("post")), match.start())
+
+
 def find_money(text: str) -> list[Money]:
     """Every amount written with a currency, in order."""
-    found = []
-    for match in MONEY_RE.finditer(text):
-        number = match.group("num1") or match.group("num2")
-        token = match.group("pre") or match.group("post")
-        amount = parse_number(number)
-        if amount is None or amount > Decimal("9999999999.99"):
-            continue
-        found.append(Money(amount, currency_code(token), match.start()))
-    return found
+    return list(_money_in(text))
+
+
+def has_money(text: str) -> bool:
+    """Whether ``text`` names any amount with a currency; stops at the first."""
+    return next(_money_in(text), None) is not None
 
 
 def find_bare_amounts(text: str) -> list[Money]:

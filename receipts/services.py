@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from gmail_sync.models import GmailAccount, SyncRun
+from gmail_sync.sql import insert_new
 
 from .files import STORED_TYPES, safe_filename, sha256_hex, sniff_content_type, store_content
 from .models import Receipt, ReceiptAttachment
@@ -32,50 +33,47 @@ class ReceiptDraft:
 def receipts_store(*, account: GmailAccount, run: SyncRun | None, drafts: list[ReceiptDraft]) -> int:
     """Store the receipts whose messages are not stored yet; return how many this call created.
 
-    Must run inside the caller's transaction. One query finds the messages already stored, one
-    inserts the rest and one inserts their attachments. The unique constraint on (account,
-    message id) still decides: if another writer stored one of them in between, the rest are
-    stored one at a time, so concurrent or repeated syncs never store a message twice.
+    Must run inside the caller's transaction. One statement inserts the receipts and one their
+    attachments. The unique constraint on (account, message id) decides which are new
+    (``ON CONFLICT DO NOTHING``), so concurrent or repeated syncs never store a message twice
+    and never fail on one stored in between.
     """
     unique: dict[str, ReceiptDraft] = {}
     for draft in drafts:
         unique.setdefault(draft.gmail_message_id, draft)
     if not unique:
         return 0
-    stored = set(
-        Receipt.objects.filter(account=account, gmail_message_id__in=list(unique)).values_list(
-            "gmail_message_id", flat=True
-        )
-    )
-    fresh = [draft for message_id, draft in unique.items() if message_id not in stored]
-    if not fresh:
-        return 0
-    try:
-        with transaction.atomic():
-            receipts = Receipt.objects.bulk_create([_receipt_row(account, run, draft) for draft in fresh])
-    except IntegrityError:
-        return sum(receipt_store(account=account, run=run, draft=draft) for draft in fresh)
-    rows: list[ReceiptAttachment] = []
-    for receipt, draft in zip(receipts, fresh, strict=True):
+    now = timezone.now()
+    rows = []
+    for draft in unique.values():
+        row = _receipt_row(account, run, draft)
+        rows.append({field: getattr(row, field) for field in RECEIPT_COLUMNS} | {"created_at": now, "updated_at": now})
+    created = insert_new(Receipt, rows, unique=["account", "gmail_message_id"], returning=["pk", "gmail_message_id"])
+    attachments: list[dict[str, object]] = []
+    for receipt_id, message_id in created:
+        receipt = Receipt(pk=receipt_id)
         seen: set[str] = set()
-        rows += filter(None, (_attachment_row(receipt, attachment, seen) for attachment in draft.parsed.attachments))
-    ReceiptAttachment.objects.bulk_create(rows)
-    return len(receipts)
+        for attachment in unique[message_id].parsed.attachments:
+            row = _attachment_row(receipt, attachment, seen)
+            if row is not None:
+                attachments.append({field: getattr(row, field) for field in ATTACHMENT_COLUMNS} | {"created_at": now})
+    insert_new(ReceiptAttachment, attachments, unique=["receipt", "sha256"], returning=["pk"])
+    return len(created)
 
 
 def receipt_store(*, account: GmailAccount, run: SyncRun | None, draft: ReceiptDraft) -> bool:
     """Store one receipt unless its message is already stored; True when this call created it."""
-    try:
-        with transaction.atomic():
-            receipt = _receipt_row(account, run, draft)
-            receipt.save(force_insert=True)
-    except IntegrityError:
-        if Receipt.objects.filter(account=account, gmail_message_id=draft.gmail_message_id).exists():
-            return False
-        raise
-    for attachment in draft.parsed.attachments:
-        attachment_store(receipt=receipt, attachment=attachment)
-    return True
+    return receipts_store(account=account, run=run, drafts=[draft]) == 1
+
+
+RECEIPT_COLUMNS = (
+    "account_id", "sync_run_id", "gmail_message_id", "gmail_thread_id", "sender_email", "sender_name", "subject",
+    "received_at", "vendor", "amount", "currency", "receipt_date", "invoice_number", "vat_amount", "confidence",
+    "review_status", "reasons",
+)
+ATTACHMENT_COLUMNS = (
+    "receipt_id", "file", "original_filename", "filename", "content_type", "size", "sha256", "skipped_reason",
+)
 
 
 def _receipt_row(account: GmailAccount, run: SyncRun | None, draft: ReceiptDraft) -> Receipt:

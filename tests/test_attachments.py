@@ -14,10 +14,10 @@ from django.core.management import CommandError, call_command
 from gmail_sync.emulator.pdf import simple_pdf, tiny_png
 from receipts.einvoice import parse_cii
 from receipts.files import safe_filename, sniff_content_type
-from receipts.models import ReceiptAttachment
+from receipts.models import Receipt, ReceiptAttachment
 from receipts.parsing import Attachment, parse_email
 from receipts.recognition import recognise
-from receipts.services import ReceiptDraft, attachment_store, receipt_store
+from receipts.services import ReceiptDraft, attachment_store, receipt_store, receipts_store
 from tests.factories import GmailAccountFactory, ReceiptFactory
 
 
@@ -141,3 +141,29 @@ def test_check_corpus_counts_everything_and_compares_documents(tmp_path: Path) -
     (tmp_path / "good.json").write_text(json.dumps([{"amount": 51.0, "currency": "EUR", "date": "2024-02-03"}]))
     with pytest.raises(CommandError, match="below 90%"):
         call_command("check_corpus", str(tmp_path), "--min-document-accuracy", "0.9", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_a_batch_stores_only_the_receipts_not_stored_yet() -> None:
+    """One statement per batch; the unique constraint decides what is new, so a message stored
+    earlier, or twice in one batch, is stored once, and its files with it."""
+    account = GmailAccountFactory()
+    drafts = []
+    for number in range(130):  # more than one statement's worth of parameters on SQLite
+        msg = EmailMessage()
+        msg["From"] = "Northwind <billing@northwind.example>"
+        msg["Subject"] = f"Invoice {number}"
+        msg.set_content(f"Invoice number: N-{number}\nTotal: {number}.50 GBP")
+        if number % 50 == 0:
+            msg.add_attachment(simple_pdf([f"Invoice {number}"]), maintype="application", subtype="pdf",
+                               filename=f"invoice-{number}.pdf")
+        parsed = parse_email(msg.as_bytes())
+        drafts.append(ReceiptDraft(f"m{number}", "t", parsed, recognise(parsed), None))
+    assert receipts_store(account=account, run=None, drafts=drafts[:60]) == 60
+    assert receipts_store(account=account, run=None, drafts=drafts + drafts[100:101]) == 70
+    assert receipts_store(account=account, run=None, drafts=drafts) == 0
+    assert Receipt.objects.filter(account=account).count() == 130
+    assert ReceiptAttachment.objects.count() == 3
+    stored = Receipt.objects.get(gmail_message_id="m101")
+    assert stored.amount == Decimal("101.50") and stored.currency == "GBP" and stored.invoice_number == "N-101"
+    assert stored.review_status == "pending" and stored.reasons and stored.created_at is not None

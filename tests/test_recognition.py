@@ -1,6 +1,7 @@
 """Recognition and extraction: money and dates in every common form, and the labelled sets."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from email.message import EmailMessage
@@ -9,9 +10,22 @@ import pytest
 
 from receipts.datefinder import find_issue_date
 from receipts.evaluation import HARD_CASES, evaluate, labelled_folder, labelled_mailbox
-from receipts.money import find_money
+from receipts.money import Money, find_money, has_money
 from receipts.parsing import parse_email
-from receipts.recognition import clean_vendor_name, pick_total, recognise
+from receipts.recognition import (
+    BODY_POSITIVE,
+    BODY_RULES,
+    NEGATIVE,
+    NEGATIVE_RULES,
+    SUBJECT_POSITIVE,
+    SUBJECT_RULES,
+    Rules,
+    clean_vendor_name,
+    find_invoice_number,
+    pick_total,
+    recognise,
+)
+from receipts.textcase import compile_lower, lower
 
 
 @pytest.mark.parametrize(
@@ -125,3 +139,45 @@ def test_sample_mailbox_meets_the_bar(sample_mailbox) -> None:
     assert figures["receipts"] > 30
     assert figures["precision"] >= 0.97 and figures["recall"] >= 0.99, report.misses[:10]
     assert min(figures["amount"], figures["currency"], figures["vendor"], figures["date"]) >= 0.95, report.misses[:10]
+
+
+def test_rules_find_what_pythons_re_finds(sample_mailbox) -> None:
+    """RE2 runs each rule set in one pass; on every labelled message it finds the rules Python's
+    ``re`` finds one by one."""
+    sets = [(SUBJECT_POSITIVE, SUBJECT_RULES), (BODY_POSITIVE, BODY_RULES), (NEGATIVE, NEGATIVE_RULES)]
+    raws = [raw for _, raw, _ in labelled_folder(HARD_CASES)] + [raw for _, raw, _ in labelled_mailbox(sample_mailbox)]
+    texts = [f"{p.subject}\n{p.body}".lower() for p in map(parse_email, raws)]
+    texts += ["your trip with uber", "חשבונית מס קבלה 12", "password reset for your invoice", "tracking number 1z"]
+    found = 0
+    for source, rules in sets:
+        compiled = [(re.compile(pattern), weight, reason) for pattern, weight, reason in source]
+        for text in texts:
+            expected = [(weight, reason) for pattern, weight, reason in compiled if pattern.search(text)]
+            assert rules.found(text) == expected, text[:200]
+            found += len(expected)
+    assert found > len(texts)
+
+
+def test_rules_must_be_written_in_lower_case() -> None:
+    with pytest.raises(ValueError, match="lower case"):
+        Rules([(r"\bInvoice\b", 10, "capital")])
+    assert Rules([(r"(?P<n>\d+)\s*\bnis\b", 5, "escapes and group names are fine")]).found("12 nis") == [
+        (5, "escapes and group names are fine")
+    ]
+
+
+def test_lower_case_matching_keeps_positions() -> None:
+    every_character = "".join(chr(c) for c in range(0x110000))
+    assert len(lower(every_character)) == len(every_character)
+    assert lower("İNVOICE Nº 5") == "invoice nº 5"
+    with pytest.raises(ValueError, match="lower case"):
+        compile_lower(r"Total")
+    text = "İstanbul Receipt No. AB-12/7.\nTotal: 5 TRY"
+    assert find_invoice_number(text) == "AB-12/7."  # as written, from the original text
+    assert find_issue_date("Invoice Date: 7. MAI 2014\nDUE DATE: 21. Mai 2014") == date(2014, 5, 7)
+
+
+def test_has_money_stops_at_the_first_amount() -> None:
+    assert has_money("Paid ₪ 12.50 and then $4")
+    assert not has_money("Order 12345, 3 items, USD")
+    assert find_money("Paid ₪ 12.50 and then $4") == [Money(Decimal("12.50"), "ILS", 5), Money(Decimal("4.00"), "USD", 22)]
