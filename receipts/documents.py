@@ -29,8 +29,8 @@ def read_text(text: str) -> DocumentFacts:
         facts.currency = total.currency
     if not facts.currency:
         named = [c for c in currencies_in(text) if c]
-        if named:
-            facts.currency = max(set(named), key=named.count)
+        if named:  # the most named; on a tie, the one named first (a set's order changes from run to run)
+            facts.currency = max(named, key=named.count)
     facts.issue_date = pick_date(text, prefer_dayfirst=facts.currency != "USD")
     facts.number = find_invoice_number(text)
     return facts

@@ -57,6 +57,8 @@ NEGATIVE = [
 ]
 QUOTE_RE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
 FORWARD_RE = re.compile(r"^\s*(?:-{2,}\s*(?:forwarded message|הודעה שהועברה)\s*-{2,}|begin forwarded message:)", re.IGNORECASE | re.MULTILINE)
+FORWARD_MARKERS = ("forwarded message", "הודעה שהועברה")
+FORWARD_PREFIX_RE = re.compile(r"^\s*(fwd?|הועבר)\s*:\s*", re.IGNORECASE)
 FORWARD_FROM_RE = re.compile(r"^\s*(?:from|מאת)\s*:\s*(?P<name>[^<\n]*?)\s*<?(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>?\s*$", re.IGNORECASE | re.MULTILINE)
 FORWARD_SUBJECT_RE = re.compile(r"^\s*(?:subject|נושא)\s*:\s*(?P<subject>.+)$", re.IGNORECASE | re.MULTILINE)
 TOTAL_LINE_RE = compile_lower(
@@ -157,18 +159,22 @@ def recognise(parsed: ParsedEmail, *, exhaustive: bool = False) -> Recognition:
     certain; ``exhaustive`` weighs everything anyway, for a full list of reasons."""
     reasons: list[str] = []
     body = parsed.body
-    unquoted = QUOTE_RE.sub("", body)
+    folded = lower(body)
     subject = parsed.subject
     sender_name, sender_email = parsed.sender_name, parsed.sender_email
-    forwarded = bool(FORWARD_RE.search(unquoted)) or bool(re.match(r"^\s*(fwd?|הועבר)\s*:", subject, re.IGNORECASE))
+    forwarded = bool(FORWARD_PREFIX_RE.match(subject))
+    # FORWARD_RE cannot match without one of these words: most mail skips un-quoting.
+    if forwarded or any(marker in folded for marker in FORWARD_MARKERS):
+        unquoted = QUOTE_RE.sub("", body)
+        forwarded = forwarded or bool(FORWARD_RE.search(unquoted))
     if forwarded:
         inner_from = FORWARD_FROM_RE.search(unquoted)
         if inner_from:
             sender_name, sender_email = inner_from.group("name").strip().strip('"'), inner_from.group("email").lower()
         inner_subject = FORWARD_SUBJECT_RE.search(unquoted)
-        subject = re.sub(r"^\s*(fwd?|הועבר)\s*:\s*", "", inner_subject.group("subject") if inner_subject else subject, flags=re.IGNORECASE)
+        subject = FORWARD_PREFIX_RE.sub("", inner_subject.group("subject") if inner_subject else subject)
         reasons.append("forwarded message: read the original sender and subject")
-    subject_lower, body_lower = subject.lower(), body[:20000].lower()
+    subject_lower, body_lower = subject.lower(), folded[:20000]
     score = _score(SUBJECT_RULES, subject_lower, reasons, "subject")
     score += _score(BODY_RULES, body_lower, reasons, "body")
     pdfs = parsed.pdfs

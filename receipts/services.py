@@ -44,19 +44,15 @@ def receipts_store(*, account: GmailAccount, run: SyncRun | None, drafts: list[R
     if not unique:
         return 0
     now = timezone.now()
-    rows = []
-    for draft in unique.values():
-        row = _receipt_row(account, run, draft)
-        rows.append({field: getattr(row, field) for field in RECEIPT_COLUMNS} | {"created_at": now, "updated_at": now})
+    rows = [_receipt_values(account, run, draft) | {"created_at": now, "updated_at": now} for draft in unique.values()]
     created = insert_new(Receipt, rows, unique=["account", "gmail_message_id"], returning=["pk", "gmail_message_id"])
     attachments: list[dict[str, object]] = []
     for receipt_id, message_id in created:
-        receipt = Receipt(pk=receipt_id)
         seen: set[str] = set()
         for attachment in unique[message_id].parsed.attachments:
-            row = _attachment_row(receipt, attachment, seen)
-            if row is not None:
-                attachments.append({field: getattr(row, field) for field in ATTACHMENT_COLUMNS} | {"created_at": now})
+            values = _attachment_values(receipt_id, attachment, seen)
+            if values is not None:
+                attachments.append(values | {"created_at": now})
     insert_new(ReceiptAttachment, attachments, unique=["receipt", "sha256"], returning=["pk"])
     return len(created)
 
@@ -66,50 +62,40 @@ def receipt_store(*, account: GmailAccount, run: SyncRun | None, draft: ReceiptD
     return receipts_store(account=account, run=run, drafts=[draft]) == 1
 
 
-RECEIPT_COLUMNS = (
-    "account_id", "sync_run_id", "gmail_message_id", "gmail_thread_id", "sender_email", "sender_name", "subject",
-    "received_at", "vendor", "amount", "currency", "receipt_date", "invoice_number", "vat_amount", "confidence",
-    "review_status", "reasons",
-)
-ATTACHMENT_COLUMNS = (
-    "receipt_id", "file", "original_filename", "filename", "content_type", "size", "sha256", "skipped_reason",
-)
-
-
-def _receipt_row(account: GmailAccount, run: SyncRun | None, draft: ReceiptDraft) -> Receipt:
+def _receipt_values(account: GmailAccount, run: SyncRun | None, draft: ReceiptDraft) -> dict[str, object]:
+    """The receipt's row, as field values (the model's defaults included)."""
     recognition = draft.recognition
     parsed = draft.parsed
-    return Receipt(
-        account=account,
-        sync_run=run,
-        gmail_message_id=draft.gmail_message_id,
-        gmail_thread_id=draft.gmail_thread_id,
-        sender_email=parsed.sender_email[:320],
-        sender_name=parsed.sender_name[:300],
-        subject=parsed.subject,
-        received_at=draft.received_at,
-        vendor=recognition.vendor[:300],
-        amount=recognition.amount,
-        currency=recognition.currency,
-        receipt_date=recognition.receipt_date,
-        invoice_number=recognition.invoice_number[:100],
-        vat_amount=recognition.vat_amount,
-        confidence=recognition.confidence,
-        reasons=recognition.reasons,
-    )
+    return {
+        "account_id": account.pk,
+        "sync_run_id": run.pk if run is not None else None,
+        "gmail_message_id": draft.gmail_message_id,
+        "gmail_thread_id": draft.gmail_thread_id,
+        "sender_email": parsed.sender_email[:320],
+        "sender_name": parsed.sender_name[:300],
+        "subject": parsed.subject,
+        "received_at": draft.received_at,
+        "vendor": recognition.vendor[:300],
+        "amount": recognition.amount,
+        "currency": recognition.currency,
+        "receipt_date": recognition.receipt_date,
+        "invoice_number": recognition.invoice_number[:100],
+        "vat_amount": recognition.vat_amount,
+        "confidence": recognition.confidence,
+        "review_status": Receipt.ReviewStatus.PENDING,
+        "reasons": recognition.reasons,
+    }
 
 
 def attachment_store(*, receipt: Receipt, attachment: Attachment) -> ReceiptAttachment | None:
     """Store a PDF or image of a receipt; other files are not kept. Oversized files are
     recorded with the reason instead of their bytes."""
     seen = set(ReceiptAttachment.objects.filter(receipt=receipt).values_list("sha256", flat=True))
-    row = _attachment_row(receipt, attachment, seen)
-    if row is not None:
-        row.save()
-    return row
+    values = _attachment_values(receipt.pk, attachment, seen)
+    return ReceiptAttachment.objects.create(**values) if values is not None else None
 
 
-def _attachment_row(receipt: Receipt, attachment: Attachment, seen: set[str]) -> ReceiptAttachment | None:
+def _attachment_values(receipt_id: int, attachment: Attachment, seen: set[str]) -> dict[str, object] | None:
     """The attachment's row with its file saved, or None for a file not kept: not a PDF or an
     image, or the same file already attached to this receipt (``seen`` holds their digests)."""
     content_type = sniff_content_type(attachment.data)
@@ -119,17 +105,19 @@ def _attachment_row(receipt: Receipt, attachment: Attachment, seen: set[str]) ->
     if digest in seen:
         return None
     seen.add(digest)
-    row = ReceiptAttachment(
-        receipt=receipt,
-        original_filename=attachment.filename[:500],
-        filename=safe_filename(attachment.filename, content_type),
-        content_type=content_type,
-        size=len(attachment.data),
-        sha256=digest,
-    )
+    values: dict[str, object] = {
+        "receipt_id": receipt_id,
+        "file": "",
+        "original_filename": attachment.filename[:500],
+        "filename": safe_filename(attachment.filename, content_type),
+        "content_type": content_type,
+        "size": len(attachment.data),
+        "sha256": digest,
+        "skipped_reason": "",
+    }
     limit = settings.ATTACHMENT_MAX_BYTES
     if len(attachment.data) > limit:
-        row.skipped_reason = f"larger than ATTACHMENT_MAX_BYTES ({len(attachment.data)} > {limit} bytes)"
+        values["skipped_reason"] = f"larger than ATTACHMENT_MAX_BYTES ({len(attachment.data)} > {limit} bytes)"
     else:
-        row.file.name = store_content(attachment.data, digest)
-    return row
+        values["file"] = store_content(attachment.data, digest)
+    return values
