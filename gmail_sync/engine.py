@@ -301,7 +301,7 @@ class SliceRunner:
         increments = increments or {}
         updated = sql.update_where(
             SyncRun,
-            where={"pk": self.run_id, "status": Status.RUNNING, "worker_id": self.worker_id, "cancel_requested": False},
+            where={**self._ownership(), "cancel_requested": False},
             values=fields,
             increments=increments,
         )
@@ -337,9 +337,13 @@ class SliceRunner:
         logger.info("🛑 RUN_CANCELLED %s", counters(run))
         return SliceResult(run.pk, "cancelled", run.status)
 
+    def _ownership(self) -> dict[str, Any]:
+        """What the run's row says while this worker owns it."""
+        return {"pk": self.run_id, "status": Status.RUNNING, "worker_id": self.worker_id}
+
     def _owned(self) -> QuerySet[SyncRun]:
         """The run, as long as this worker still owns it."""
-        return SyncRun.objects.filter(pk=self.run_id, status=Status.RUNNING, worker_id=self.worker_id)
+        return SyncRun.objects.filter(**self._ownership())
 
     def _release(self) -> bool:
         """Set the run down as paused at its checkpoint and chain the next slice after commit."""
