@@ -71,20 +71,28 @@ def _receipt_values(account: GmailAccount, run: SyncRun | None, draft: ReceiptDr
         "sync_run_id": run.pk if run is not None else None,
         "gmail_message_id": draft.gmail_message_id,
         "gmail_thread_id": draft.gmail_thread_id,
-        "sender_email": parsed.sender_email[:320],
-        "sender_name": parsed.sender_name[:300],
-        "subject": parsed.subject,
+        "sender_email": _text(parsed.sender_email, 320),
+        "sender_name": _text(parsed.sender_name, 300),
+        "subject": _text(parsed.subject),
         "received_at": draft.received_at,
-        "vendor": recognition.vendor[:300],
+        "vendor": _text(recognition.vendor, 300),
         "amount": recognition.amount,
         "currency": recognition.currency,
         "receipt_date": recognition.receipt_date,
-        "invoice_number": recognition.invoice_number[:100],
+        "invoice_number": _text(recognition.invoice_number, 100),
         "vat_amount": recognition.vat_amount,
         "confidence": recognition.confidence,
         "review_status": Receipt.ReviewStatus.PENDING,
         "reasons": recognition.reasons,
     }
+
+
+def _text(value: str, max_length: int | None = None) -> str:
+    """Text as a column can hold it: without NUL characters (mail can carry them, in an encoded
+    header say, and PostgreSQL refuses them in text), cut to the column's length."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value[:max_length] if max_length is not None else value
 
 
 def attachment_store(*, receipt: Receipt, attachment: Attachment) -> ReceiptAttachment | None:
@@ -108,7 +116,7 @@ def _attachment_values(receipt_id: int, attachment: Attachment, seen: set[str]) 
     values: dict[str, object] = {
         "receipt_id": receipt_id,
         "file": "",
-        "original_filename": attachment.filename[:500],
+        "original_filename": _text(attachment.filename, 500),
         "filename": safe_filename(attachment.filename, content_type),
         "content_type": content_type,
         "size": len(attachment.data),

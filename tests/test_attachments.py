@@ -167,3 +167,57 @@ def test_a_batch_stores_only_the_receipts_not_stored_yet() -> None:
     stored = Receipt.objects.get(gmail_message_id="m101")
     assert stored.amount == Decimal("101.50") and stored.currency == "GBP" and stored.invoice_number == "N-101"
     assert stored.review_status == "pending" and stored.reasons and stored.created_at is not None
+
+
+@pytest.mark.django_db
+def test_nul_characters_in_mail_are_dropped_not_fatal() -> None:
+    """PostgreSQL refuses NUL in text; an encoded header or a body may still carry one."""
+    raw = (b"From: =?utf-8?q?Ac=00me?= <billing@acme.example>\r\nSubject: =?utf-8?q?Invoice=00 12?=\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"
+           b"Content-Type: text/plain\r\n\r\nYour receipt. Invoice number: A\x0012\r\nTotal: 12.00 USD\r\n--x\r\n"
+           b"Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"in\x00v.pdf\"\r\n\r\n"
+           b"%PDF-1.4 not much of one\r\n--x--\r\n")
+    parsed = parse_email(raw)
+    assert "\x00" in parsed.subject + parsed.sender_name + parsed.attachments[0].filename
+    recognition = recognise(parsed)
+    assert recognition.is_receipt
+    assert receipts_store(account=GmailAccountFactory(), run=None,
+                          drafts=[ReceiptDraft("m1", "t", parsed, recognition, None)]) == 1
+    stored = Receipt.objects.get(gmail_message_id="m1")
+    assert (stored.subject, stored.sender_name) == ("Invoice 12", "Acme")
+    assert stored.attachments.get().original_filename == "inv.pdf"
+
+
+@pytest.mark.django_db
+def test_both_insert_statements_store_what_the_orm_would() -> None:
+    """insert_new sends rows as one JSON parameter on PostgreSQL and as a VALUES list elsewhere;
+    each path available on this database stores every kind of value exactly as the ORM does."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from gmail_sync.sql import insert_new_from_json, insert_new_from_values
+
+    paths = [insert_new_from_values] + ([insert_new_from_json] if connection.vendor == "postgresql" else [])
+    when = timezone.now().replace(microsecond=123456)
+    fields = ["gmail_thread_id", "sender_email", "sender_name", "subject", "received_at", "vendor", "amount",
+              "currency", "receipt_date", "invoice_number", "vat_amount", "confidence", "review_status", "reasons"]
+    values = {
+        "gmail_thread_id": "t", "sender_email": "billing@example.co.il", "sender_name": 'O\'Brien "Ltd" \\ ',
+        "subject": "חשבונית מס 12 ✓ 🧾 %s %(x)s", "received_at": when, "vendor": "שופרסל", "amount": Decimal("1234.50"),
+        "currency": "ILS", "receipt_date": date(2024, 2, 29), "invoice_number": "INV-1", "vat_amount": None,
+        "confidence": 87, "review_status": "pending",
+        "reasons": ["subject mentions 'חשבונית' (+40)", {"nested": [1, 2.5, None, True]}],
+    }
+    orm = ReceiptFactory(gmail_message_id="orm", **values)
+    expected = Receipt.objects.filter(pk=orm.pk).values(*fields).get()
+    for path in paths:
+        account = GmailAccountFactory()
+        row = {"account_id": account.pk, "sync_run_id": None, "gmail_message_id": "m1", **values,
+               "created_at": when, "updated_at": when}
+        created = path(Receipt, [row, {**row, "gmail_message_id": "m2", "amount": None}],
+                       unique=["account", "gmail_message_id"], returning=["pk", "gmail_message_id"])
+        assert sorted(message for _, message in created) == ["m1", "m2"], path.__name__
+        assert path(Receipt, [row], unique=["account", "gmail_message_id"], returning=["pk"]) == [], path.__name__
+        stored = Receipt.objects.filter(account=account, gmail_message_id="m1").values(*fields).get()
+        assert stored == expected, path.__name__
+        assert Receipt.objects.get(account=account, gmail_message_id="m2").amount is None
