@@ -181,3 +181,34 @@ def test_has_money_stops_at_the_first_amount() -> None:
     assert has_money("Paid ₪ 12.50 and then $4")
     assert not has_money("Order 12345, 3 items, USD")
     assert find_money("Paid ₪ 12.50 and then $4") == [Money(Decimal("12.50"), "ILS", 5), Money(Decimal("4.00"), "USD", 22)]
+
+
+def test_money_candidates_are_found_wherever_pythons_re_can_match() -> None:
+    """RE2 finds where MONEY_RE may match, so RE2's classes must hold every character Python's
+    ``re`` takes for a digit, a space or, ignoring case, a currency's letter."""
+    import random
+
+    import re2
+
+    from receipts import money
+
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    letters = {ch for token in [*money.SYMBOLS, *money.WORDS] if token[0].isalpha() for ch in token if ch.isalpha()}
+    assert {"i", "s", "k", "ł", "č", "ש"} <= letters
+    for char in sorted(letters):
+        python = set(re.findall(f"(?i:{re.escape(char)})", every))
+        assert python <= set(re2.findall(money._re2_any_case(char), every)), char
+    assert set(re.findall(r"\s", every)) <= set(re2.findall(money._RE2_SPACE, every))
+    assert set(re.findall(r"\d", every)) <= set(re2.findall(money._RE2_DIGIT, every))
+
+    rng = random.Random(5)
+    pieces = [*"0123456789 ,.-\n\u00a0\u202f\u2009\x85\u3000abcxyz", *money.SYMBOLS, *money.WORDS, *money.CODES,
+              "usd", "try", "ſ", "ı", "İ", "\u212a", "ש", "٣", "١٢", "\ud800", "Euros", "POUNDS", "--"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(20000)]
+    texts += ["Paid ₪ 12.50 and then $4", 'סה"כ לתשלום: 1,170.00 ש"ח', "2014 $4.11", "XUSD 5 EUR", "5 rsvp 6 rs."]
+    found = 0
+    for text in texts:
+        expected = [(m.span(), m.groupdict()) for m in money.MONEY_RE.finditer(text)]
+        assert [(m.span(), m.groupdict()) for m in money.money_matches(text)] == expected, text
+        found += len(expected)
+    assert found > 5000
