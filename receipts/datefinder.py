@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from .prefilter import DIGIT, SPACE, Prefiltered
 from .textcase import compile_lower, lower
 
 MONTHS: dict[str, int] = {}
@@ -33,22 +34,34 @@ for _number, _words in _NAMES.items():
         MONTHS[_word] = _number
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 
+# Each pattern with its RE2 twin (see prefilter): the pattern without lookarounds, or the start
+# every match of it has.
 PATTERNS = [
-    ("iso", re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")),
-    ("numeric", re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[./-](?P<b>\d{1,2})[./-](?P<y>\d{4}|\d{2})(?![\d/])")),
-    ("day_month", compile_lower(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s*(?:de\s+|ב-?|ב)?(?P<mon>{_MONTH_RE})\.?,?\s+(?P<y>\d{{4}})(?!\d)")),
-    ("month_day", compile_lower(rf"(?<![\w])(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{{4}})(?!\d)")),
+    ("iso", Prefiltered(re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)"),
+                        rf"{DIGIT}{{4}}-{DIGIT}{{1,2}}-{DIGIT}{{1,2}}")),
+    ("numeric", Prefiltered(re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[./-](?P<b>\d{1,2})[./-](?P<y>\d{4}|\d{2})(?![\d/])"),
+                            rf"{DIGIT}{{1,2}}[./-]{DIGIT}{{1,2}}[./-]{DIGIT}{{2}}")),
+    ("day_month", Prefiltered(
+        compile_lower(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s*(?:de\s+|ב-?|ב)?(?P<mon>{_MONTH_RE})\.?,?\s+(?P<y>\d{{4}})(?!\d)"),
+        rf"{DIGIT}{{1,2}}(?:st|nd|rd|th|er)?\.?{SPACE}*(?:de{SPACE}+|ב-?|ב)?(?:{_MONTH_RE})\.?,?{SPACE}+{DIGIT}{{4}}")),
+    ("month_day", Prefiltered(
+        compile_lower(rf"(?<![\w])(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{{4}})(?!\d)"),
+        rf"(?:{_MONTH_RE})\.?{SPACE}+{DIGIT}{{1,2}}(?:st|nd|rd|th)?{SPACE}*,?{SPACE}*{DIGIT}{{4}}")),
 ]  # all run on lower-cased text (see textcase)
-ISSUE_LABEL = compile_lower(
+_ISSUE_LABELS = (
     r"invoice date|receipt date|date of issue|issue date|issued|date paid|payment date|billing date|transaction date|"
     r"rechnungsdatum|belegdatum|factuurdatum|factuur datum|date de facture|date d'émission|fecha de factura|"
-    r"data fattura|data wystawienia|תאריך|\bdate\b|\bdatum\b|\bdu\b|\bvom\b|\bfecha\b",
+    r"data fattura|data wystawienia|תאריך|\bdate\b|\bdatum\b|\bdu\b|\bvom\b|\bfecha\b"
 )
-WEAK_LABEL = compile_lower(r"order date|orderdatum|bestelldatum|date de commande|תאריך הזמנה|check.?out|period|from|to\b|bis\b")
-AVOID_LABEL = compile_lower(
+_WEAK_LABELS = r"order date|orderdatum|bestelldatum|date de commande|תאריך הזמנה|check.?out|period|from|to\b|bis\b"
+_AVOID_LABELS = (
     r"due date|date due|payment due|due by|due|vervaldatum|fälligkeitsdatum|fällig|faellig|échéance|echeance|date limite|expir|valid|until|\bbis\b|תוקף|עד תאריך|"
-    r"prélèvement|prelevement|next billing|renews?|birth",
+    r"prélèvement|prelevement|next billing|renews?|birth"
 )
+# The labels' twins are the labels without \b, which RE2 reads as ASCII-only.
+ISSUE_LABEL = Prefiltered(compile_lower(_ISSUE_LABELS), _ISSUE_LABELS.replace(r"\b", ""))
+WEAK_LABEL = Prefiltered(compile_lower(_WEAK_LABELS), _WEAK_LABELS.replace(r"\b", ""))
+AVOID_LABEL = Prefiltered(compile_lower(_AVOID_LABELS), _AVOID_LABELS.replace(r"\b", ""))
 
 
 @dataclass

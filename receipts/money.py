@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-import re2
 from price_parser import Price
+
+from .prefilter import DIGIT, SPACE, Prefiltered
 
 # Symbols, ISO codes and words that name a currency, mapped to ISO 4217.
 SYMBOLS = {"₪": "ILS", "$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "c$": "CAD",
@@ -59,16 +60,9 @@ MONEY_RE = re.compile(
     rf"(?P<pre>{_CURRENCY_RE})\s?-?\s?(?P<num1>{_NUMBER_RE})|(?P<num2>{_NUMBER_RE})\s?(?P<post>{_CURRENCY_RE})(?!\s?-?\d)",
 )
 
-# Where MONEY_RE may match, found by RE2 in one linear pass. Python's ``re`` would try the
-# currency alternatives at every position of the text, about 0.2 µs a character (10 ms for a
-# long HTML receipt). RE2 has no lookarounds, so this is MONEY_RE without them, with Python's
-# Unicode ``\d``, ``\s`` and case-insensitive letters spelled out for RE2: it matches wherever
-# MONEY_RE does (and in a few more places), and MONEY_RE then decides at each place it finds.
-# Letters Python's IGNORECASE takes as one that RE2's (?i) does not (tests/test_money.py checks
-# every code point).
+# MONEY_RE's RE2 twin (see prefilter). Python's IGNORECASE takes a few letters as one that
+# RE2's (?i) does not; they are added by hand (tests/test_recognition.py checks every code point).
 _PYTHON_FOLDS = {"i": "ıİ", "s": "ſ", "k": "\u212a"}
-_RE2_SPACE = r"[\s\p{Z}\x0b\x1c-\x1f\x85]"
-_RE2_DIGIT = r"\p{Nd}"
 
 
 def _re2_any_case(token: str) -> str:
@@ -88,36 +82,10 @@ _RE2_CURRENCY = _re2_currency(
     any_case=[t for t in [*SYMBOLS, *WORDS] if t[0].isalpha()],
     exact=[*[t for t in SYMBOLS if not t[0].isalpha()], *CODES],
 )
-MONEY_CANDIDATE_RE = re2.compile(
-    rf"(?:{_RE2_CURRENCY}){_RE2_SPACE}?-?{_RE2_SPACE}?{_RE2_DIGIT}"
-    rf"|{_RE2_DIGIT}[{_RE2_DIGIT},.\x{{202f}}\x{{a0}} ]*{_RE2_SPACE}?(?:{_RE2_CURRENCY})"
+MONEY = Prefiltered(
+    MONEY_RE,
+    rf"(?:{_RE2_CURRENCY}){SPACE}?-?{SPACE}?{DIGIT}|{DIGIT}[{DIGIT},.\x{{202f}}\x{{a0}} ]*{SPACE}?(?:{_RE2_CURRENCY})",
 )
-
-
-def money_matches(text: str) -> Iterator[re.Match[str]]:
-    """What ``MONEY_RE.finditer(text)`` finds, looked for only where MONEY_CANDIDATE_RE matches.
-
-    From the cursor on, the first place the candidate pattern matches is the first place
-    MONEY_RE can; MONEY_RE is tried there (its lookbehinds still see the text before it) and
-    the search goes on after its match, or one character further when it does not match.
-    RE2 reads UTF-8, so it is given the text encoded once and byte offsets, and the two kinds
-    of offset are kept in step."""
-    data = text.encode("utf-8", "surrogatepass")
-    ascii_only = len(data) == len(text)
-    char, byte = 0, 0  # the cursor, in characters and in bytes
-    while candidate := MONEY_CANDIDATE_RE.search(data, byte):
-        found = candidate.start()
-        if ascii_only:
-            char = found
-        else:
-            char += len(data[byte:found].decode("utf-8", "surrogatepass"))
-        byte = found
-        match = MONEY_RE.match(text, char)
-        following = match.end() if match else char + 1
-        if match:
-            yield match
-        byte += following - char if ascii_only else len(text[char:following].encode("utf-8", "surrogatepass"))
-        char = following
 
 
 BARE_NUMBER_RE = re.compile(rf"(?<![\d/.,:-])(?:{_NUMBER_RE})(?![/%:])")
@@ -153,7 +121,7 @@ MAX_AMOUNT = Decimal("9999999999.99")
 
 
 def _money_in(text: str) -> Iterator[Money]:
-    for match in money_matches(text):
+    for match in MONEY.finditer(text):
         amount = parse_number(match.group("num1") or match.group("num2"))
         if amount is not None and amount <= MAX_AMOUNT:
             yield Money(amount, currency_code(match.group("pre") or match.group("post")), match.start())

@@ -183,14 +183,13 @@ def test_has_money_stops_at_the_first_amount() -> None:
     assert find_money("Paid ₪ 12.50 and then $4") == [Money(Decimal("12.50"), "ILS", 5), Money(Decimal("4.00"), "USD", 22)]
 
 
-def test_money_candidates_are_found_wherever_pythons_re_can_match() -> None:
-    """RE2 finds where MONEY_RE may match, so RE2's classes must hold every character Python's
-    ``re`` takes for a digit, a space or, ignoring case, a currency's letter."""
-    import random
 
+def test_re2_twins_cover_every_character_pythons_re_takes() -> None:
+    """An RE2 twin must match wherever its Python pattern can, so its classes hold every character
+    Python's ``re`` takes for a digit, a space or, ignoring case, a currency's letter."""
     import re2
 
-    from receipts import money
+    from receipts import money, prefilter
 
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
     letters = {ch for token in [*money.SYMBOLS, *money.WORDS] if token[0].isalpha() for ch in token if ch.isalpha()}
@@ -198,17 +197,39 @@ def test_money_candidates_are_found_wherever_pythons_re_can_match() -> None:
     for char in sorted(letters):
         python = set(re.findall(f"(?i:{re.escape(char)})", every))
         assert python <= set(re2.findall(money._re2_any_case(char), every)), char
-    assert set(re.findall(r"\s", every)) <= set(re2.findall(money._RE2_SPACE, every))
-    assert set(re.findall(r"\d", every)) <= set(re2.findall(money._RE2_DIGIT, every))
+    assert set(re.findall(r"\s", every)) <= set(re2.findall(prefilter.SPACE, every))
+    assert set(re.findall(r"\d", every)) <= set(re2.findall(prefilter.DIGIT, every))
 
+
+def test_prefiltered_patterns_find_what_pythons_re_finds(sample_mailbox, monkeypatch) -> None:
+    """Money, dates and date labels are searched where their RE2 twins match; on labelled mail,
+    on random text of digits, currencies, month names and odd characters, whole or in windows,
+    that finds exactly what Python's ``finditer`` finds."""
+    import random
+
+    from receipts import datefinder, money
+
+    patterns = [money.MONEY, *(p for _, p in datefinder.PATTERNS), datefinder.ISSUE_LABEL,
+                datefinder.WEAK_LABEL, datefinder.AVOID_LABEL]
+    for pattern in patterns:  # through RE2 however short the text
+        monkeypatch.setattr(pattern, "direct_below", 0)
+    raws = [raw for _, raw, _ in labelled_folder(HARD_CASES)] + [raw for _, raw, _ in labelled_mailbox(sample_mailbox)]
+    texts = [f"{p.subject}\n{p.body}\n{p.pdf_text}" for p in map(parse_email, raws)]
     rng = random.Random(5)
-    pieces = [*"0123456789 ,.-\n\u00a0\u202f\u2009\x85\u3000abcxyz", *money.SYMBOLS, *money.WORDS, *money.CODES,
-              "usd", "try", "ſ", "ı", "İ", "\u212a", "ש", "٣", "١٢", "\ud800", "Euros", "POUNDS", "--"]
-    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(20000)]
-    texts += ["Paid ₪ 12.50 and then $4", 'סה"כ לתשלום: 1,170.00 ש"ח', "2014 $4.11", "XUSD 5 EUR", "5 rsvp 6 rs."]
+    pieces = [*"0123456789 ,.-/\n\u00a0\u202f\u2009\x85\u3000abcxyz", *money.SYMBOLS, *money.WORDS, *money.CODES,
+              *datefinder.MONTHS, "usd", "try", "ſ", "ı", "İ", "\u212a", "ש", "ב", "٣", "١٢", "\ud800", "Euros",
+              "POUNDS", "--", "st", "de ", "due", "date", "issued", "check-out", "to", "bis", "2024", "12"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(8000)]
+    texts += ["Paid ₪ 12.50 and then $4", 'סה"כ לתשלום: 1,170.00 ש"ח', "2014 $4.11", "XUSD 5 EUR", "5 rsvp 6 rs.",
+              "paid 2024-1-5, due 7/5/24", "3rd of March, 2024", "ב-5 בינואר 2024", "Invoice date: 02 Juillet 2015"]
     found = 0
     for text in texts:
-        expected = [(m.span(), m.groupdict()) for m in money.MONEY_RE.finditer(text)]
-        assert [(m.span(), m.groupdict()) for m in money.money_matches(text)] == expected, text
-        found += len(expected)
-    assert found > 5000
+        for case in (text, lower(text)):
+            for pattern in patterns:
+                expected = [(m.span(), m.groupdict()) for m in pattern.pattern.finditer(case)]
+                assert [(m.span(), m.groupdict()) for m in pattern.finditer(case)] == expected, (pattern.pattern, case)
+                found += len(expected)
+                start, end = len(case) // 4, len(case) * 3 // 4
+                expected = [m.span() for m in pattern.pattern.finditer(case, start, end)]
+                assert [m.span() for m in pattern.finditer(case, start, end)] == expected, (pattern.pattern, case)
+    assert found > 8000
