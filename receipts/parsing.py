@@ -42,10 +42,15 @@ class ParsedEmail:
     subject: str = ""
     sender_name: str = ""
     sender_email: str = ""
-    date: datetime | None = None
+    date_header: str = ""
     text: str = ""
     html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+
+    @cached_property
+    def date(self) -> datetime | None:
+        """The Date header, read only when asked: Gmail's own receipt time usually serves."""
+        return _parse_date(self.date_header)
 
     @cached_property
     def pdf_text(self) -> str:
@@ -212,7 +217,7 @@ def _parse_date(value: str) -> datetime | None:
 
 def _parse_tree(root: fast_mail_parser.PyMimePart) -> ParsedEmail:
     headers = root.headers
-    parsed = ParsedEmail(subject=_header(headers, "subject"), date=_parse_date(_header(headers, "date")))
+    parsed = ParsedEmail(subject=_header(headers, "subject"), date_header=_header(headers, "date"))
     parsed.sender_name, parsed.sender_email = parse_sender(_header(headers, "from"))
     texts: list[str] = []
     htmls: list[str] = []
@@ -265,7 +270,7 @@ def _parse_with_stdlib(raw: bytes) -> ParsedEmail:
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     parsed = ParsedEmail(subject=decode_header(msg.get("Subject")))
     parsed.sender_name, parsed.sender_email = parse_sender(decode_header(msg.get("From")))
-    parsed.date = _parse_date(str(msg.get("Date") or ""))
+    parsed.date_header = str(msg.get("Date") or "")
     texts: list[str] = []
     htmls: list[str] = []
     for part in _walk(msg):

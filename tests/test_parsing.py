@@ -1,6 +1,7 @@
 """Reading raw mail: the fast parser, the lenient fallback, forwarded messages, names, HTML and PDFs."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import fast_mail_parser
@@ -11,11 +12,20 @@ from receipts.parsing import html_to_text, parse_email, parse_sender, pdf_text
 
 
 def test_mail_the_fast_parser_refuses_is_read_by_the_standard_library() -> None:
-    raw = b" \nFrom: Shop <shop@example.com>\nSubject: Receipt 12\n\nTotal paid: $5.00\n"
+    raw = b" \nFrom: Shop <shop@example.com>\nSubject: Receipt 12\nDate: Tue, 05 Mar 2024 10:00:00 +0200\n\nTotal paid: $5.00\n"
     with pytest.raises(fast_mail_parser.ParseError):
         fast_mail_parser.parse_email_tree(raw)
     parsed = parse_email(raw)
     assert "Total paid: $5.00" in parsed.text
+    assert parsed.date == datetime(2024, 3, 5, 8, 0, tzinfo=UTC)
+
+
+def test_the_date_header_is_read_when_asked_and_a_broken_one_is_none() -> None:
+    parsed = parse_email(b"From: a@b.com\r\nDate: Sun, 01 Dec 2024 23:30:00 -0500\r\n\r\nhi\r\n")
+    assert parsed.date_header == "Sun, 01 Dec 2024 23:30:00 -0500"
+    assert parsed.date == datetime(2024, 12, 2, 4, 30, tzinfo=UTC)
+    assert parse_email(b"From: a@b.com\r\nDate: next tuesday\r\n\r\nhi\r\n").date is None
+    assert parse_email(b"From: a@b.com\r\n\r\nhi\r\n").date is None
 
 
 def test_a_forwarded_message_and_an_encoded_file_name_are_read() -> None:
