@@ -59,6 +59,33 @@ def test_identical_files_are_stored_once_and_oversized_ones_are_recorded(setting
     assert big is not None and not big.file and "ATTACHMENT_MAX_BYTES" in big.skipped_reason
 
 
+def test_a_file_is_stored_whole_or_not_at_all(settings, monkeypatch) -> None:
+    """A write cut short leaves nothing under the file's name (a later sync would take it for
+    stored) and no partial file behind; the next attempt stores it."""
+    import os
+
+    from receipts import files
+
+    pdf = simple_pdf(["Invoice", "Total 10.00 USD"])
+    digest = files.sha256_hex(pdf)
+    real_replace = os.replace
+
+    def killed(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files.os, "replace", killed)
+    with pytest.raises(OSError, match="disk full"):
+        files.store_content(pdf, digest)
+    folder = Path(settings.MEDIA_ROOT) / "attachments" / digest[:2]
+    assert list(folder.iterdir()) == []
+    monkeypatch.setattr(files.os, "replace", real_replace)
+    name = files.store_content(pdf, digest)
+    stored = Path(settings.MEDIA_ROOT) / name
+    assert stored.read_bytes() == pdf and [p.name for p in folder.iterdir()] == [digest]
+    assert stored.stat().st_mode & 0o777 == settings.FILE_UPLOAD_PERMISSIONS
+    assert files.store_content(pdf, digest) == name  # already there: left alone
+
+
 @pytest.mark.django_db
 def test_receipt_with_pdf_is_stored_once_with_its_attachment() -> None:
     msg = EmailMessage()
