@@ -26,9 +26,10 @@ from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from receipts.models import Receipt, ReceiptAttachment
 from receipts.parsing import parse_email
 from receipts.recognition import recognise
-from receipts.services import ReceiptDraft, receipts_store
+from receipts.services import ReceiptDraft, receipt_rows, receipts_store
 
 from . import dates, runs, sql
 from .client import AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
@@ -272,22 +273,39 @@ class SliceRunner:
         drafts = [draft for verdict, draft in verdicts if draft is not None]
         skipped = sum(1 for verdict, _ in verdicts if verdict == "skipped")
         errors = sum(1 for verdict, _ in verdicts if verdict == "error")
-        run = self.run_obj
-        with transaction.atomic():
-            saved = receipts_store(account=self.account, run=run, drafts=drafts)
-            skipped += len(drafts) - saved  # stored by an earlier run
-            scanned = saved + skipped + errors
-            self._update(
-                increments={"messages_scanned": scanned, "saved_receipts": saved, "skipped_count": skipped,
-                            "errors_count": errors},
-                last_page_token=page_token,
-                current_month=month,
-                page_cursor=batch[-1],
-            )
+        increments = {"messages_scanned": len(drafts) + skipped + errors, "errors_count": errors}
+        checkpoint = {"last_page_token": page_token, "current_month": month, "page_cursor": batch[-1]}
+        if not drafts:  # one UPDATE: a transaction of its own
+            self._update(increments={**increments, "saved_receipts": 0, "skipped_count": skipped}, **checkpoint)
+        elif connection.vendor == "postgresql":
+            self._store_in_one_statement(drafts, skipped, increments, checkpoint)
+        else:
+            with transaction.atomic():
+                saved = receipts_store(account=self.account, run=self.run_obj, drafts=drafts)
+                # Drafts not saved were stored by an earlier run: skipped.
+                self._update(increments={**increments, "saved_receipts": saved,
+                                         "skipped_count": skipped + len(drafts) - saved}, **checkpoint)
         if self.clock() - self.last_log >= PROGRESS_LOG_EVERY_SECONDS:
             self._log_progress()
         if self.on_progress:
-            self.on_progress(run)
+            self.on_progress(self.run_obj)
+
+    def _store_in_one_statement(self, drafts: list[ReceiptDraft], skipped: int, increments: dict[str, int],
+                                checkpoint: dict[str, Any]) -> None:
+        """The batch's receipts, their files and the run's progress written by one statement
+        (PostgreSQL): what ``receipts_store`` and ``_update`` do, in one round trip and one
+        transaction instead of five round trips. Drafts not saved count as skipped."""
+        receipts, attachments = receipt_rows(account=self.account, run=self.run_obj, drafts=drafts)
+        fields = self._stamped(checkpoint)
+        saved = sql.insert_new_with_children_and_update(
+            Receipt, receipts, unique=["account", "gmail_message_id"], key="gmail_message_id",
+            child=ReceiptAttachment, children=attachments, link="receipt", child_unique=["receipt", "sha256"],
+            update=SyncRun, where=self._writable(), values=fields, increments=increments,
+            count_into="saved_receipts", rest_into=("skipped_count", skipped + len(drafts)),
+        )
+        if saved is None:
+            raise LostOwnership()
+        self._mirror(fields, {**increments, "saved_receipts": saved, "skipped_count": skipped + len(drafts) - saved})
 
     # -- state ---------------------------------------------------------------------------
     def _update(self, *, increments: dict[str, int] | None = None, **fields: Any) -> None:
@@ -296,17 +314,23 @@ class SliceRunner:
         ``increments`` are added to counters in the database. What was written is mirrored on
         ``run_obj`` without reading the row back: while this worker owns the run, nobody else
         writes these fields."""
-        now = timezone.now()
-        fields.update(last_heartbeat_at=now, updated_at=now)
+        fields = self._stamped(fields)
         increments = increments or {}
-        updated = sql.update_where(
-            SyncRun,
-            where={**self._ownership(), "cancel_requested": False},
-            values=fields,
-            increments=increments,
-        )
-        if updated != 1:
+        if sql.update_where(SyncRun, where=self._writable(), values=fields, increments=increments) != 1:
             raise LostOwnership()
+        self._mirror(fields, increments)
+
+    @staticmethod
+    def _stamped(fields: dict[str, Any]) -> dict[str, Any]:
+        now = timezone.now()
+        return {**fields, "last_heartbeat_at": now, "updated_at": now}
+
+    def _writable(self) -> dict[str, Any]:
+        """What the run's row says while this worker owns it and no cancel is asked."""
+        return {**self._ownership(), "cancel_requested": False}
+
+    def _mirror(self, fields: dict[str, Any], increments: dict[str, int]) -> None:
+        """Copy what was written onto ``run_obj``, without reading the row back."""
         run = self.run_obj
         for name, value in fields.items():
             setattr(run, name, value)

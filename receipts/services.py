@@ -38,23 +38,38 @@ def receipts_store(*, account: GmailAccount, run: SyncRun | None, drafts: list[R
     (``ON CONFLICT DO NOTHING``), so concurrent or repeated syncs never store a message twice
     and never fail on one stored in between.
     """
+    receipts, attachments = receipt_rows(account=account, run=run, drafts=drafts)
+    if not receipts:
+        return 0
+    created = insert_new(Receipt, receipts, unique=["account", "gmail_message_id"], returning=["pk", "gmail_message_id"])
+    ids = {message_id: receipt_id for receipt_id, message_id in created}
+    linked = []
+    for row in attachments:
+        message_id = row.pop("gmail_message_id")
+        if message_id in ids:  # files of receipts stored earlier are theirs already
+            linked.append({**row, "receipt_id": ids[message_id]})
+    insert_new(ReceiptAttachment, linked, unique=["receipt", "sha256"], returning=["pk"])
+    return len(created)
+
+
+def receipt_rows(*, account: GmailAccount, run: SyncRun | None,
+                 drafts: list[ReceiptDraft]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The rows to insert for ``drafts``: one receipt per message, and the kept attachments of
+    each, their files already saved. An attachment's row names its message under
+    ``gmail_message_id`` in place of a receipt id, which the insert of the receipts decides."""
     unique: dict[str, ReceiptDraft] = {}
     for draft in drafts:
         unique.setdefault(draft.gmail_message_id, draft)
-    if not unique:
-        return 0
     now = timezone.now()
-    rows = [_receipt_values(account, run, draft) | {"created_at": now, "updated_at": now} for draft in unique.values()]
-    created = insert_new(Receipt, rows, unique=["account", "gmail_message_id"], returning=["pk", "gmail_message_id"])
+    receipts = [_receipt_values(account, run, draft) | {"created_at": now, "updated_at": now} for draft in unique.values()]
     attachments: list[dict[str, object]] = []
-    for receipt_id, message_id in created:
+    for message_id, draft in unique.items():
         seen: set[str] = set()
-        for attachment in unique[message_id].parsed.attachments:
-            values = _attachment_values(receipt_id, attachment, seen)
+        for attachment in draft.parsed.attachments:
+            values = _attachment_values(attachment, seen)
             if values is not None:
-                attachments.append(values | {"created_at": now})
-    insert_new(ReceiptAttachment, attachments, unique=["receipt", "sha256"], returning=["pk"])
-    return len(created)
+                attachments.append(values | {"created_at": now, "gmail_message_id": message_id})
+    return receipts, attachments
 
 
 def receipt_store(*, account: GmailAccount, run: SyncRun | None, draft: ReceiptDraft) -> bool:
@@ -99,13 +114,14 @@ def attachment_store(*, receipt: Receipt, attachment: Attachment) -> ReceiptAtta
     """Store a PDF or image of a receipt; other files are not kept. Oversized files are
     recorded with the reason instead of their bytes."""
     seen = set(ReceiptAttachment.objects.filter(receipt=receipt).values_list("sha256", flat=True))
-    values = _attachment_values(receipt.pk, attachment, seen)
-    return ReceiptAttachment.objects.create(**values) if values is not None else None
+    values = _attachment_values(attachment, seen)
+    return ReceiptAttachment.objects.create(receipt=receipt, **values) if values is not None else None
 
 
-def _attachment_values(receipt_id: int, attachment: Attachment, seen: set[str]) -> dict[str, object] | None:
-    """The attachment's row with its file saved, or None for a file not kept: not a PDF or an
-    image, or the same file already attached to this receipt (``seen`` holds their digests)."""
+def _attachment_values(attachment: Attachment, seen: set[str]) -> dict[str, object] | None:
+    """The attachment's row (its receipt aside) with its file saved, or None for a file not
+    kept: not a PDF or an image, or the same file already attached to this receipt (``seen``
+    holds their digests)."""
     content_type = sniff_content_type(attachment.data)
     if content_type not in STORED_TYPES:
         return None
@@ -114,7 +130,6 @@ def _attachment_values(receipt_id: int, attachment: Attachment, seen: set[str]) 
         return None
     seen.add(digest)
     values: dict[str, object] = {
-        "receipt_id": receipt_id,
         "file": "",
         "original_filename": _text(attachment.filename, 500),
         "filename": safe_filename(attachment.filename, content_type),

@@ -248,3 +248,57 @@ def test_both_insert_statements_store_what_the_orm_would() -> None:
         stored = Receipt.objects.filter(account=account, gmail_message_id="m1").values(*fields).get()
         assert stored == expected, path.__name__
         assert Receipt.objects.get(account=account, gmail_message_id="m2").amount is None
+
+
+@pytest.mark.django_db
+def test_one_statement_stores_new_receipts_their_files_and_the_runs_progress_or_nothing() -> None:
+    """PostgreSQL's path for a fetched batch: receipts, attachments and the run's counters in one
+    statement, all of it or (the run no longer the worker's) none of it."""
+    from django.db import connection
+
+    from gmail_sync.models import SyncRun
+    from gmail_sync.sql import insert_new_with_children_and_update
+    from receipts.services import receipt_rows
+    from tests.factories import SyncRunFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's path; `make test` with DATABASE_URL (as CI runs it) takes it")
+    run = SyncRunFactory(status="running", worker_id="w1")
+    drafts = []
+    for number in range(3):
+        msg = EmailMessage()
+        msg["From"] = "Northwind <billing@northwind.example>"
+        msg["Subject"] = f"Invoice {number}"
+        msg.set_content(f"Invoice number: N-{number}\nTotal: {number}.50 GBP")
+        msg.add_attachment(simple_pdf([f"Invoice {number}"]), maintype="application", subtype="pdf", filename="i.pdf")
+        msg.add_attachment(simple_pdf([f"Invoice {number}"]), maintype="application", subtype="pdf", filename="again.pdf")
+        parsed = parse_email(msg.as_bytes())
+        drafts.append(ReceiptDraft(f"m{number}", "t", parsed, recognise(parsed), None))
+
+    def store(batch: list[ReceiptDraft], worker: str) -> int | None:
+        receipts, attachments = receipt_rows(account=run.account, run=run, drafts=batch)
+        return insert_new_with_children_and_update(
+            Receipt, receipts, unique=["account", "gmail_message_id"], key="gmail_message_id",
+            child=ReceiptAttachment, children=attachments, link="receipt", child_unique=["receipt", "sha256"],
+            update=SyncRun, where={"pk": run.pk, "status": "running", "worker_id": worker, "cancel_requested": False},
+            values={"page_cursor": batch[-1].gmail_message_id}, increments={"messages_scanned": len(batch) + 2},
+            count_into="saved_receipts", rest_into=("skipped_count", len(batch) + 2),
+        )
+
+    assert store(drafts[:1], "someone else") is None
+    assert Receipt.objects.count() == 0 and ReceiptAttachment.objects.count() == 0
+    assert store(drafts[:2], "w1") == 2
+    assert store(drafts, "w1") == 1  # m0 and m1 are stored already: only m2 is new
+    run.refresh_from_db()
+    assert (run.messages_scanned, run.saved_receipts, run.skipped_count, run.page_cursor) == (9, 3, 6, "m2")
+    assert sorted(Receipt.objects.values_list("gmail_message_id", flat=True)) == ["m0", "m1", "m2"]
+    assert ReceiptAttachment.objects.count() == 3  # one per receipt: the second copy is the same file
+    stored = Receipt.objects.get(gmail_message_id="m2")
+    assert stored.amount == Decimal("2.50") and stored.attachments.get().filename == "i.pdf"
+    receipts, _ = receipt_rows(account=run.account, run=run, drafts=drafts[:1])
+    assert insert_new_with_children_and_update(  # no attachments at all
+        Receipt, [{**receipts[0], "gmail_message_id": "m9"}], unique=["account", "gmail_message_id"],
+        key="gmail_message_id", child=ReceiptAttachment, children=[], link="receipt",
+        child_unique=["receipt", "sha256"], update=SyncRun, where={"pk": run.pk}, values={},
+        increments={"messages_scanned": 1},
+        count_into="saved_receipts", rest_into=("skipped_count", 1)) == 1
