@@ -2,11 +2,13 @@
 
 A slice claims its run with a conditional UPDATE, then walks the run's range month by month
 (or the account's Gmail history), one page of message ids at a time, fetching messages in
-batches through the Gmail seam and recognising receipts. Every fetched batch is committed in
-one transaction together with the counters and the checkpoint, so a slice killed at any
-instant loses nothing and counts nothing twice: the next slice resumes at the last committed
-message. Every write to the run is conditional on the run still being this worker's and not
-asked to cancel, so a cancel or an operator's change stops the slice at its next write.
+batches through the Gmail seam and recognising receipts. Every few examined batches are
+committed in one transaction together with the counters and the checkpoint (and always at a
+page's end, when the slice's time is up, or before a Gmail error ends the slice), so a slice
+killed at any instant loses nothing and counts nothing twice: the next slice resumes at the
+last committed message. Every write to the run is conditional on the run still being this
+worker's and not asked to cancel, so a cancel or an operator's change stops the slice at its
+next write.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +41,10 @@ logger = logging.getLogger(__name__)
 Status = SyncRun.Status
 
 PAGE_SIZE = 500  # ids per messages.list page (Gmail's maximum)
+# Fetched batches examined before their results are committed together. Each commit has a fixed
+# cost (a statement, a round trip); three batches are at most 150 messages to fetch again after
+# a killed worker, and the raw mail is dropped as each batch is examined.
+COMMIT_EVERY_BATCHES = 3
 PROGRESS_LOG_EVERY_SECONDS = 5.0  # RUN_PROGRESS log lines: at every page and at most this often between
 
 ClientFactory = Callable[[GmailAccount], GmailClient]
@@ -47,6 +53,24 @@ ProgressCallback = Callable[[SyncRun], None]
 
 class LostOwnership(Exception):
     """The run is no longer ours (cancelled, failed by an operator, or reclaimed)."""
+
+
+@dataclass
+class Examined:
+    """Fetched batches, examined and not committed yet."""
+
+    batches: int = 0
+    last_id: str = ""
+    drafts: list[ReceiptDraft] = field(default_factory=list)
+    skipped: int = 0
+    errors: int = 0
+
+    def add(self, ids: list[str], verdicts: list[tuple[str, ReceiptDraft | None]]) -> None:
+        self.batches += 1
+        self.last_id = ids[-1]
+        self.drafts += [draft for _, draft in verdicts if draft is not None]
+        self.skipped += sum(1 for verdict, _ in verdicts if verdict == "skipped")
+        self.errors += sum(1 for verdict, _ in verdicts if verdict == "error")
 
 
 @dataclass
@@ -231,15 +255,25 @@ class SliceRunner:
         cursor = run.page_cursor if (run.last_page_token or "") == page_token and run.current_month == month else ""
         if cursor and cursor in ids:
             ids = ids[ids.index(cursor) + 1:]
-        for start in range(0, len(ids), self.client.batch_size):
-            batch_ids = ids[start:start + self.client.batch_size]
-            fetched = self.client.get_messages(batch_ids, fmt="raw")
-            self._commit_batch(batch_ids, fetched, window=window, page_token=page_token, month=month)
-            # The slice's time runs out only at a batch's end, so messages already fetched (and
-            # paid for in quota) are never fetched again.
-            stop = self._should_stop()
-            if stop:
-                return stop
+        batch_size = self.client.batch_size
+        pending = Examined()
+        for start in range(0, len(ids), batch_size):
+            batch_ids = ids[start:start + batch_size]
+            try:
+                fetched = self.client.get_messages(batch_ids, fmt="raw")
+            except GmailError:
+                self._commit(pending, page_token=page_token, month=month)  # what was fetched stays fetched
+                raise
+            pending.add(batch_ids, [self._examine(mid, fetched.get(mid), window) for mid in batch_ids])
+            del fetched  # the raw mail; only the receipts' drafts wait for the commit
+            # The slice's time runs out only at a batch's end, and what was examined is committed
+            # first, so messages already fetched (and paid for in quota) are never fetched again.
+            time_up = self._time_up()
+            if time_up or pending.batches >= COMMIT_EVERY_BATCHES or start + batch_size >= len(ids):
+                self._commit(pending, page_token=page_token, month=month)
+                pending = Examined()
+            if time_up:
+                return self._pause()
         return None
 
     def _examine(self, message_id: str, resource: Any, window: tuple[int, int] | None) -> tuple[str, ReceiptDraft | None]:
@@ -267,14 +301,14 @@ class SliceRunner:
         received = datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else parsed.date
         return "receipt", ReceiptDraft(message_id, str(resource.get("threadId", "")), parsed, recognition, received)
 
-    def _commit_batch(self, batch: list[str], fetched: dict[str, Any], *, window: tuple[int, int] | None,
-                      page_token: str, month: str) -> None:
-        verdicts = [self._examine(mid, fetched.get(mid), window) for mid in batch]
-        drafts = [draft for verdict, draft in verdicts if draft is not None]
-        skipped = sum(1 for verdict, _ in verdicts if verdict == "skipped")
-        errors = sum(1 for verdict, _ in verdicts if verdict == "error")
+    def _commit(self, examined: Examined, *, page_token: str, month: str) -> None:
+        """Store the examined batches' receipts and move the run's counters and checkpoint past
+        them, in one transaction."""
+        if not examined.batches:
+            return
+        drafts, skipped, errors = examined.drafts, examined.skipped, examined.errors
         increments = {"messages_scanned": len(drafts) + skipped + errors, "errors_count": errors}
-        checkpoint = {"last_page_token": page_token, "current_month": month, "page_cursor": batch[-1]}
+        checkpoint = {"last_page_token": page_token, "current_month": month, "page_cursor": examined.last_id}
         if not drafts:  # one UPDATE: a transaction of its own
             self._update(increments={**increments, "saved_receipts": 0, "skipped_count": skipped}, **checkpoint)
         elif connection.vendor == "postgresql":
@@ -345,10 +379,11 @@ class SliceRunner:
         self.last_log = self.clock()
         logger.info("📊 RUN_PROGRESS %s", counters(self.run_obj))
 
+    def _time_up(self) -> bool:
+        return self.limit is not None and self.clock() - self.started >= self.limit
+
     def _should_stop(self) -> SliceResult | None:
-        if self.limit is not None and self.clock() - self.started >= self.limit:
-            return self._pause()
-        return None
+        return self._pause() if self._time_up() else None
 
     def _cancel(self) -> SliceResult | None:
         """Honour a cancel asked while this worker held the run; None when none was asked."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from gmail_sync import engine
 from gmail_sync.accounts import gmail_account_connect
-from gmail_sync.client import MAX_BATCH
+from gmail_sync.client import MAX_BATCH, AccessRevoked, GmailClient
 from gmail_sync.emulator.sample import load_labels
 from gmail_sync.models import GmailAccount, SyncRun
 from gmail_sync.services import ActiveRunExists, resume_run, sync_start
@@ -84,12 +84,14 @@ def test_time_sliced_run_pauses_and_resumes_to_the_same_result(emulator, setting
     WHEN a run goes slice by slice through the in-process chain
     THEN it pauses at least twice and ends with exactly the receipts of a run to completion."""
     clean = _clean_run()
+    emulator.reset_counts()
     emulator.options.latency_ms = (40, 60)
     settings.GMAIL_QUOTA_UNITS_PER_SECOND = 400
     sliced_account = _account("sliced@example.com")
     run = _start(sliced_account, run_to_completion=False, max_seconds_per_run=1)
     assert run.status == SyncRun.Status.COMPLETED
     assert run.slices_count >= 3, "paused at least twice"
+    assert max(emulator.fetches.values()) == 1, "what a slice fetched was committed before it paused"
     _assert_exact(run)
     assert _receipts(sliced_account) == _receipts(clean)
     clean_run = SyncRun.objects.get(account=clean)
@@ -221,6 +223,7 @@ def test_incremental_with_expired_history_falls_back_to_a_range_scan(emulator) -
 
 def test_revoked_access_fails_with_reconnect_message_then_resumes_from_checkpoint(emulator, settings) -> None:
     clean = _clean_run()
+    emulator.reset_counts()
     account = _account("revoked@example.com")
     run = _start(account, run_to_completion=True, enqueue=False)
     revoked = {"done": False}
@@ -245,6 +248,7 @@ def test_revoked_access_fails_with_reconnect_message_then_resumes_from_checkpoin
     resume_run(run=run)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.COMPLETED
+    assert max(emulator.fetches.values()) == 1, "what was fetched before the failure was committed"
     _assert_exact(run)
     assert _receipts(account) == _receipts(clean)
 
@@ -285,3 +289,67 @@ def test_mail_arriving_during_a_backfill_is_counted_once_and_picked_up_next_time
     zoom = Receipt.objects.filter(account=account, subject__startswith="Your receipt from Zoom #")
     assert zoom.count() == 5
     assert sorted(zoom.values_list("amount", flat=True)) == [Decimal(f"{10 + n}.00") for n in range(5)]
+
+
+def _small_batches(fail_at_call: int | None = None) -> engine.ClientFactory:
+    """Clients fetching five messages a batch (so a month's page is several batches, committed a
+    few at a time), the ``fail_at_call``-th fetch answered as if access had been revoked."""
+    calls = {"n": 0}
+
+    def factory(account: GmailAccount) -> GmailClient:
+        client = engine.default_client(account)
+        client.batch_size = 5
+        fetch = client.get_messages
+
+        def get_messages(ids: list[str], **kw: Any) -> dict[str, Any]:
+            calls["n"] += 1
+            if calls["n"] == fail_at_call:
+                raise AccessRevoked("revoked in the middle of a group")
+            return fetch(ids, **kw)
+
+        client.get_messages = get_messages  # type: ignore[method-assign]
+        return client
+
+    return factory
+
+
+@pytest.mark.parametrize("fail_at_call", [2, 3, 5])
+def test_batches_examined_before_a_gmail_failure_are_committed_not_fetched_again(emulator, fail_at_call) -> None:
+    """GIVEN batches committed three at a time
+    WHEN Gmail fails while a group is half examined
+    THEN the examined batches are committed before the run fails: resumed, it fetches no message twice."""
+    clean = _clean_run()
+    emulator.reset_counts()
+    account = _account("group@example.com")
+    run = _start(account, run_to_completion=True, enqueue=False)
+    assert engine.run_slice(run.pk, client_factory=_small_batches(fail_at_call)).outcome == "failed"
+    run.refresh_from_db()
+    assert run.messages_scanned == sum(emulator.fetches.values()) == 5 * (fail_at_call - 1)
+    assert engine.run_slice(run.pk, client_factory=_small_batches()).outcome == "not_claimed"  # failed stays failed
+    resume_run(run=run, enqueue=False)
+    assert engine.run_slice(run.pk, client_factory=_small_batches()).outcome == "completed"
+    run.refresh_from_db()
+    assert max(emulator.fetches.values()) == 1
+    _assert_exact(run)
+    assert _receipts(account) == _receipts(clean)
+
+
+def test_a_slice_whose_time_is_up_commits_what_it_examined_then_pauses(emulator) -> None:
+    clean = _clean_run()
+    emulator.reset_counts()
+    account = _account("ticking@example.com")
+    run = _start(account, run_to_completion=False, max_seconds_per_run=10, enqueue=False)
+    ticks = iter(range(0, 10_000, 3))  # every look at the clock: three seconds later
+    slices = 0
+    while True:
+        slices += 1
+        outcome = engine.run_slice(run.pk, client_factory=_small_batches(), clock=lambda: next(ticks)).outcome
+        if outcome != "paused":
+            break
+        run.refresh_from_db()
+        assert run.messages_scanned == sum(emulator.fetches.values()), "paused with nothing left uncommitted"
+    assert outcome == "completed" and slices > 5
+    run.refresh_from_db()
+    assert max(emulator.fetches.values()) == 1
+    _assert_exact(run)
+    assert _receipts(account) == _receipts(clean)
