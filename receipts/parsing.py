@@ -206,7 +206,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         parsed = _parse_with_stdlib(raw)
     else:
         parsed = _parse_tree(root)
-    parsed.subject = re.sub(r"\s+", " ", parsed.subject).strip()
+    parsed.subject = " ".join(parsed.subject.split())  # runs of (Unicode) whitespace as one space
     return parsed
 
 
