@@ -29,14 +29,34 @@ def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     return meta.pk if name == "pk" else meta.get_field(name)  # type: ignore[return-value]
 
 
+def _quoted(model: type[models.Model], name: str) -> str:
+    return connection.ops.quote_name(_column(model, name).column)
+
+
+def _assignments(model: type[models.Model], values: Sequence[str], increments: Sequence[str]) -> list[str]:
+    """``column = %s`` for each of ``values`` and ``column = column + %s`` for each of ``increments``."""
+    return ([f"{_quoted(model, name)} = %s" for name in values]
+            + [f"{c} = {c} + %s" for c in (_quoted(model, name) for name in increments)])
+
+
+def _conditions(model: type[models.Model], where: Sequence[str]) -> str:
+    return " AND ".join(f"{_quoted(model, name)} = %s" for name in where)
+
+
+def _assignment_params(model: type[models.Model], values: Mapping[str, Any], increments: Mapping[str, int]) -> list[Any]:
+    return [_column(model, name).get_db_prep_save(value, connection) for name, value in values.items()] + [
+        *increments.values()]
+
+
+def _condition_params(model: type[models.Model], where: Mapping[str, Any]) -> list[Any]:
+    return [_column(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+
+
 @lru_cache(maxsize=64)
 def _update_sql(model: type[models.Model], values: tuple[str, ...], increments: tuple[str, ...],
                 where: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    sets = [f"{quote(_column(model, name).column)} = %s" for name in values]
-    sets += [f"{quote(c)} = {quote(c)} + %s" for c in (_column(model, name).column for name in increments)]
-    conditions = [f"{quote(_column(model, name).column)} = %s" for name in where]
-    return f"UPDATE {quote(model._meta.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
+    return (f"UPDATE {connection.ops.quote_name(model._meta.db_table)} "
+            f"SET {', '.join(_assignments(model, values, increments))} WHERE {_conditions(model, where)}")
 
 
 def update_where(model: type[models.Model], *, where: Mapping[str, Any], values: Mapping[str, Any],
@@ -45,9 +65,7 @@ def update_where(model: type[models.Model], *, where: Mapping[str, Any], values:
     returns the number of rows changed."""
     increments = increments or {}
     sql = _update_sql(model, tuple(values), tuple(increments), tuple(where))
-    params = [_column(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
-    params += list(increments.values())
-    params += [_column(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+    params = _assignment_params(model, values, increments) + _condition_params(model, where)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
@@ -80,8 +98,7 @@ def _fields(model: type[models.Model], names: tuple[str, ...]) -> tuple[tuple[st
 
 
 def _columns(model: type[models.Model], names: Sequence[str]) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(quote(_column(model, name).column) for name in names)
+    return ", ".join(_quoted(model, name) for name in names)
 
 
 @lru_cache(maxsize=64)
@@ -182,10 +199,9 @@ def insert_new_with_children_and_update(
         if children else (), link, tuple(child_unique), update, tuple(where), tuple(values), tuple(increments),
         count_into, rest_into[0],
     )
-    params = [_column(update, name).get_db_prep_value(value, connection) for name, value in where.items()]
+    params = _condition_params(update, where)
     params += [json_rows(model, rows), json_rows(child, children, extra=[key])]
-    params += [_column(update, name).get_db_prep_save(value, connection) for name, value in values.items()]
-    params += [*increments.values(), rest_into[1]]
+    params += [*_assignment_params(update, values, increments), rest_into[1]]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         matched, inserted = cursor.fetchone()
@@ -201,15 +217,13 @@ def _insert_with_children_sql(
 ) -> str:
     quote = connection.ops.quote_name
     table, child_table, update_table = (quote(m._meta.db_table) for m in (model, child, update))
-    update_pk, pk, key_column = (quote(_column(m, n).column) for m, n in ((update, "pk"), (model, "pk"), (model, key)))
+    update_pk, pk, key_column = (_quoted(m, n) for m, n in ((update, "pk"), (model, "pk"), (model, key)))
     head, tail = _insert_sql(model, names, unique, ("pk", key))
     child_head, child_tail = _insert_sql(child, (link, *child_names), child_unique, ())
-    conditions = " AND ".join(f"{quote(_column(update, name).column)} = %s" for name in where)
-    counted, rest = (quote(_column(update, name).column) for name in (count_into, rest_into))
-    sets = [f"{quote(_column(update, name).column)} = %s" for name in values]
-    sets += [f"{c} = {c} + %s" for c in (quote(_column(update, name).column) for name in increments)]
+    counted, rest = _quoted(update, count_into), _quoted(update, rest_into)
+    sets = _assignments(update, values, increments)
     sets += [f"{counted} = {counted} + (SELECT count(*) FROM new)", f"{rest} = {rest} + %s - (SELECT count(*) FROM new)"]
-    child_columns = ", ".join(f"item_row.{quote(_column(child, name).column)}" for name in child_names)
+    child_columns = ", ".join(f"item_row.{_quoted(child, name)}" for name in child_names)
     children = (
         f"children AS ({child_head} SELECT new.{pk}, {child_columns} FROM json_array_elements(%s::json) AS item(doc) "
         f"JOIN new ON new.{key_column} = item.doc ->> '{key}' "
@@ -217,7 +231,7 @@ def _insert_with_children_sql(
         if child_names else "no_children AS (SELECT %s::json), "  # its parameter (an empty array) is still sent
     )
     return (
-        f"WITH owned AS (SELECT {update_pk} FROM {update_table} WHERE {conditions} FOR UPDATE), "
+        f"WITH owned AS (SELECT {update_pk} FROM {update_table} WHERE {_conditions(update, where)} FOR UPDATE), "
         f"new AS ({head} SELECT {_columns(model, names)} FROM json_populate_recordset(NULL::{table}, %s::json) "
         f"WHERE EXISTS (SELECT FROM owned){tail}), "
         f"{children}"
