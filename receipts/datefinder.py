@@ -43,10 +43,12 @@ PATTERNS = [
                             rf"{DIGIT}{{1,2}}[./-]{DIGIT}{{1,2}}[./-]{DIGIT}{{2}}")),
     ("day_month", Prefiltered(
         compile_lower(rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s*(?:de\s+|ב-?|ב)?(?P<mon>{_MONTH_RE})\.?,?\s+(?P<y>\d{{4}})(?!\d)"),
-        rf"{DIGIT}{{1,2}}(?:st|nd|rd|th|er)?\.?{SPACE}*(?:de{SPACE}+|ב-?|ב)?(?:{_MONTH_RE})\.?,?{SPACE}+{DIGIT}{{4}}")),
+        rf"{DIGIT}{{1,2}}(?:st|nd|rd|th|er)?\.?{SPACE}*(?:de{SPACE}+|ב-?|ב)?(?:{_MONTH_RE})\.?,?{SPACE}+{DIGIT}{{4}}",
+        direct_below=20)),
     ("month_day", Prefiltered(
         compile_lower(rf"(?<![\w])(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>\d{{4}})(?!\d)"),
-        rf"(?:{_MONTH_RE})\.?{SPACE}+{DIGIT}{{1,2}}(?:st|nd|rd|th)?{SPACE}*,?{SPACE}*{DIGIT}{{4}}")),
+        rf"(?:{_MONTH_RE})\.?{SPACE}+{DIGIT}{{1,2}}(?:st|nd|rd|th)?{SPACE}*,?{SPACE}*{DIGIT}{{4}}",
+        direct_below=20)),
 ]  # all run on lower-cased text (see textcase)
 _ISSUE_LABELS = (
     r"invoice date|receipt date|date of issue|issue date|issued|date paid|payment date|billing date|transaction date|"
@@ -58,10 +60,12 @@ _AVOID_LABELS = (
     r"due date|date due|payment due|due by|due|vervaldatum|fälligkeitsdatum|fällig|faellig|échéance|echeance|date limite|expir|valid|until|\bbis\b|תוקף|עד תאריך|"
     r"prélèvement|prelevement|next billing|renews?|birth"
 )
-# The labels' twins are the labels without \b, which RE2 reads as ASCII-only.
-ISSUE_LABEL = Prefiltered(compile_lower(_ISSUE_LABELS), _ISSUE_LABELS.replace(r"\b", ""))
-WEAK_LABEL = Prefiltered(compile_lower(_WEAK_LABELS), _WEAK_LABELS.replace(r"\b", ""))
-AVOID_LABEL = Prefiltered(compile_lower(_AVOID_LABELS), _AVOID_LABELS.replace(r"\b", ""))
+# The labels' twins are the labels without \b, which RE2 reads as ASCII-only. Without its \b,
+# the weak labels' twin matches every "to" (total, stock): Python's ``re``, which skips ahead
+# by the labels' first letters, is quicker on any window a date has.
+ISSUE_LABEL = Prefiltered(compile_lower(_ISSUE_LABELS), _ISSUE_LABELS.replace(r"\b", ""), direct_below=20)
+WEAK_LABEL = Prefiltered(compile_lower(_WEAK_LABELS), _WEAK_LABELS.replace(r"\b", ""), direct_below=1000)
+AVOID_LABEL = Prefiltered(compile_lower(_AVOID_LABELS), _AVOID_LABELS.replace(r"\b", ""), direct_below=20)
 
 
 @dataclass

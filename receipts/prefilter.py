@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 import re2
+import re2._re2 as _re2  # RE2's C++ binding, beneath the module's Python wrapper
 
 # Python's \s and \d on str, for RE2 (whose own are ASCII): Unicode spaces (Z), the ASCII
 # controls Python counts as space, and decimal digits (Nd). tests/test_recognition.py checks them
@@ -21,8 +22,10 @@ SPACE = r"[\s\p{Z}\x0b\x1c-\x1f\x85]"
 DIGIT = r"\p{Nd}"
 
 
-# Below this many characters Python's ``re`` is quicker than the round trips to RE2.
-DIRECT_BELOW = 300
+# Below this many characters Python's ``re`` is quicker than a pass of RE2 (each pattern can
+# name its own: one that ``re`` can skip through by its first character gains little from RE2).
+DIRECT_BELOW = 40
+_UNANCHORED = _re2.RE2.Anchor.UNANCHORED
 
 
 class Prefiltered:
@@ -32,6 +35,9 @@ class Prefiltered:
     def __init__(self, pattern: re.Pattern[str], twin: str, *, direct_below: int = DIRECT_BELOW) -> None:
         self.pattern = pattern
         self.twin = re2.compile(twin)
+        # RE2's own matcher, called directly: the module's Python wrapper makes a generator and
+        # a match object for every search, which cost more than the search on a short text.
+        self._twin_match = _re2.RE2(twin.encode("utf-8"), re2.Options()).Match
         self.direct_below = direct_below
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[str]]:
@@ -49,16 +55,20 @@ class Prefiltered:
             yield from self.pattern.finditer(text, pos, endpos)
             return
         data = text[pos:endpos].encode("utf-8", "surrogatepass")
-        ascii_only = len(data) == endpos - pos
+        size = len(data)
+        ascii_only = size == endpos - pos
+        twin_match, pattern_match = self._twin_match, self.pattern.match
         char, byte = pos, 0  # the cursor: characters into text, bytes into data
-        while candidate := self.twin.search(data, byte):
-            found = candidate.start()
+        while byte <= size:
+            found = twin_match(_UNANCHORED, data, byte, size)[0][0]
+            if found < 0:
+                return
             if ascii_only:
                 char = pos + found
             else:
                 char += len(data[byte:found].decode("utf-8", "surrogatepass"))
             byte = found
-            match = self.pattern.match(text, char, endpos)
+            match = pattern_match(text, char, endpos)
             following = max(match.end(), char + 1) if match else char + 1
             if match:
                 yield match
