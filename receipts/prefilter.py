@@ -34,10 +34,13 @@ class Prefiltered:
 
     def __init__(self, pattern: re.Pattern[str], twin: str, *, direct_below: int = DIRECT_BELOW) -> None:
         self.pattern = pattern
-        self.twin = re2.compile(twin)
         # RE2's own matcher, called directly: the module's Python wrapper makes a generator and
         # a match object for every search, which cost more than the search on a short text.
-        self._twin_match = _re2.RE2(twin.encode("utf-8"), re2.Options()).Match
+        compiled = _re2.RE2(twin.encode("utf-8"), re2.Options())
+        if not compiled.ok():
+            reason = compiled.error().decode(errors="replace")
+            raise re2.error(f"the RE2 twin of {pattern.pattern[:60]!r} does not compile: {reason}")
+        self._twin_match = compiled.Match
         self.direct_below = direct_below
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[str]]:

@@ -233,3 +233,15 @@ def test_prefiltered_patterns_find_what_pythons_re_finds(sample_mailbox, monkeyp
                 expected = [m.span() for m in pattern.pattern.finditer(case, start, end)]
                 assert [m.span() for m in pattern.finditer(case, start, end)] == expected, (pattern.pattern, case)
     assert found > 8000
+
+
+def test_a_twin_re2_cannot_compile_is_refused() -> None:
+    """A twin RE2 refuses would match nowhere, and so hide every match of its pattern: it is an
+    error when the pattern is built, not a silent miss."""
+    import re2
+
+    from receipts.prefilter import Prefiltered
+
+    with pytest.raises(re2.error, match="does not compile"):
+        Prefiltered(re.compile(r"\d+"), r"(\d+")
+    assert [m.group(0) for m in Prefiltered(re.compile(r"\d+"), r"\d+", direct_below=0).finditer("a 12 b 3")] == ["12", "3"]
