@@ -64,18 +64,35 @@ def start_worker(emulator, tmp_path: Path) -> Iterator[Callable[..., subprocess.
         if beat:
             command += ["-B", "--scheduler", "celery.beat:PersistentScheduler", "-s", str(tmp_path / f"{name}-beat")]
         log = open(tmp_path / f"{name}.log", "wb")
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        # A session of its own: the worker and the beat it embeds (a process of its own) are one
+        # group, to be killed together, as a machine or container going down takes both.
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
         processes.append(process)
         return process
 
     yield start
     for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        _signal_group(process, signal.SIGTERM)  # a warm shutdown, which stops the embedded beat too
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(process, signal.SIGKILL)  # whatever is left, an orphaned beat included
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:  # the whole group is gone already
+        pass
+
+
+def kill_worker(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a worker started by ``start_worker`` and what it started: killing the worker
+    alone would leave its embedded beat running as an orphan, enqueueing sweeps for ever."""
+    _signal_group(process, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 def _wait(predicate: Callable[[], bool], timeout: float = 180.0) -> None:
@@ -128,8 +145,7 @@ def test_sigkilled_worker_mid_page_is_recovered_by_another(emulator, start_worke
     run = sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=FROM, to_date=TO,
                      run_to_completion=True)
     _wait(lambda: _run(run.pk).messages_scanned >= 60)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=10)
+    kill_worker(victim)
     killed_at = _run(run.pk)
     assert killed_at.status == SyncRun.Status.RUNNING
     assert killed_at.messages_scanned < SyncRun.objects.get(account__email="clean@example.com").messages_scanned

@@ -3,7 +3,6 @@ ends with exactly the receipts and counters of a clean run over the same mailbox
 from __future__ import annotations
 
 import random
-import signal
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from gmail_sync.models import SyncRun
 from gmail_sync.services import sync_start
 from receipts.models import Receipt
 from tests.factories import GmailAccountFactory
-from tests.test_celery_worker import _clean_receipts, _receipts, _run, _wait, start_worker  # noqa: F401
+from tests.test_celery_worker import _clean_receipts, _receipts, _run, _wait, kill_worker, start_worker  # noqa: F401
 from tests.test_celery_worker import pytestmark as needs_postgres_and_redis
 from tests.test_sync_engine import FROM, TO
 
@@ -69,8 +68,7 @@ def test_worker_sigkilled_at_three_random_points(emulator, start_worker) -> None
             return current.slices_count == index + 1 and current.messages_scanned >= point
 
         _wait(owned_and_past)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+        kill_worker(worker)
         assert _run(run.pk).status == SyncRun.Status.RUNNING
     emulator.options.latency_ms = (0, 0)
     start_worker("rescuer", beat=True)
