@@ -90,7 +90,7 @@ def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
 
 def kill_worker(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL a worker started by ``start_worker`` and what it started: killing the worker
-    alone would leave its embedded beat running as an orphan, enqueueing sweeps for ever."""
+    alone would leave its embedded beat running as an orphan, scheduling sweeps long after the test."""
     _signal_group(process, signal.SIGKILL)
     process.wait(timeout=10)
 
