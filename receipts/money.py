@@ -19,7 +19,7 @@ CODES = {code: code for code in (
     "RON BGN THB KRW TWD PHP IDR MYR SAR QAR KWD EGP JOD").split()}
 CODES["NIS"] = "ILS"
 # Words, matched in any case; ISO codes are matched only in capitals ("try" is not the lira).
-WORDS = {'ש"ח': "ILS", "ש״ח": "ILS", "ש''ח": "ILS", "שקל": "ILS", "שקלים": "ILS", "nis": "ILS", "euro": "EUR",
+WORDS = {'ש"ח': "ILS", "ש״ח": "ILS", "ש''ח": "ILS", "ש'ח": "ILS", "שקל": "ILS", "שקלים": "ILS", "nis": "ILS", "euro": "EUR",
          "euros": "EUR", "rs.": "INR", "rs": "INR", "dollars": "USD", "pounds": "GBP"}
 CURRENCY_TOKENS: dict[str, str] = {**{k.lower(): v for k, v in SYMBOLS.items()}, **CODES,
                                    **{k.lower(): v for k, v in WORDS.items()}}

@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import re2
-import re2._re2 as _re2  # RE2's C++ binding, beneath the module's Python wrapper
+from .matching import HAVE_RE2
+
+if HAVE_RE2:
+    import re2
+    import re2._re2 as _re2  # RE2's C++ binding, beneath the module's Python wrapper
 
 # Python's \s and \d on str, for RE2 (whose own are ASCII): Unicode spaces (Z), the ASCII
 # controls Python counts as space, and decimal digits (Nd). tests/test_recognition.py checks them
@@ -25,15 +28,19 @@ DIGIT = r"\p{Nd}"
 # Below this many characters Python's ``re`` is quicker than a pass of RE2 (each pattern can
 # name its own: one that ``re`` can skip through by its first character gains little from RE2).
 DIRECT_BELOW = 40
-_UNANCHORED = _re2.RE2.Anchor.UNANCHORED
+_UNANCHORED = _re2.RE2.Anchor.UNANCHORED if HAVE_RE2 else None
 
 
 class Prefiltered:
     """``pattern.finditer`` for a pattern that never matches the empty string, searched
-    through ``twin``, an RE2 pattern matching at every position where ``pattern`` matches."""
+    through ``twin``, an RE2 pattern matching at every position where ``pattern`` matches.
+    Without google-re2 every search goes to ``pattern`` directly."""
 
     def __init__(self, pattern: re.Pattern[str], twin: str, *, direct_below: int = DIRECT_BELOW) -> None:
         self.pattern = pattern
+        if not HAVE_RE2:
+            self.direct_below = 1 << 62
+            return
         # RE2's own matcher, called directly: the module's Python wrapper makes a generator and
         # a match object for every search, which cost more than the search on a short text.
         compiled = _re2.RE2(twin.encode("utf-8"), re2.Options())

@@ -213,7 +213,7 @@ TEMPLATES = [
        "תאריך: {date}"), block=False),
 
     # -- PDF-only -----------------------------------------------------------------------
-    H("pdf_he_1", "pdf_only", "משרד עו״ד לוי", ("משרד עורכי דין לוי", "office@levi-law.co.il"), "חשבונית",
+    H("pdf_he_1", "pdf_only", "משרד עורכי דין לוי", ("משרד עורכי דין לוי", "office@levi-law.co.il"), "חשבונית",
       ("שלום,", "מצורפת חשבונית עבור החודש.", "בברכה,", "הנהלת חשבונות"), items="fee", pdf="only"),
     H("pdf_he_2", "pdf_only", "הגן הירוק", ("הגן הירוק", "gan.hayarok@gmail.com"), "קבלה",
       ("מצורף",), items="course", pdf="only", pdf_name="scan0001.pdf"),

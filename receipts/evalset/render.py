@@ -283,8 +283,8 @@ class Renderer:
                     from receipts.parsing import html_to_text
 
                     text = html_to_text(part.get_payload(decode=True).decode("utf-8"))
-        from_line = str(parsed["From"])
-        display, address = email.utils.parseaddr(from_line)
+        display, address = email.utils.parseaddr(str(parsed["From"]))
+        display = str(email.header.make_header(email.header.decode_header(display)))
         from_line = f"{display} <{address}>"
         subject = str(email.header.make_header(email.header.decode_header(str(parsed["Subject"]))))
         later = when + timedelta(hours=self.rng.randint(1, 72))
