@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 from .einvoice import embedded_invoice
+from .extraction import find_invoice_number, pick_date, pick_total
 from .money import currencies_in
 from .parsing import pdf_text
-from .recognition import find_invoice_number, pick_date, pick_total
 
 
 @dataclass

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
-import re
 import mailbox as std_mailbox
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field

@@ -35,7 +35,7 @@ NOT_TOTAL_RE = compile_lower(
 FINAL_TOTAL_RE = compile_lower(r"final|סופי|הסופי")
 STRONG_TOTAL_RE = compile_lower(
     r"grand total|total paid|amount paid|total charged|paid amount|order total|invoice total|you paid|amount received|"
-    rf"payment amount|premium paid|balance paid|total price|ששולם|שולם|חויב|שחויב|לתשלום|לחיוב|סכום ה|סכום החיוב|"
+    r"payment amount|premium paid|balance paid|total price|ששולם|שולם|חויב|שחויב|לתשלום|לחיוב|סכום ה|סכום החיוב|"
     r"gesamtbetrag|rechnungsbetrag|endbetrag|total ttc|montant total|factuur totaal|total facture|te betalen|do zapłaty",
 )
 VAT_LINE_RE = compile_lower(rf"(?:\bvat\b|\btax\b|מע{G}מ|mwst|ust\.?|tva)")

@@ -27,7 +27,7 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      "the subject names an invoice or receipt"),
     ("body_document", "body",
      r"\b(tax\s+)?invoice\b|\breceipt\b|\bfolio\b|ticket receipt|tax receipt|record of your donation|"
-     rf"חשבונית מס|חשבונית|קבלה|מסמך מס|סעיף 46|\b(rechnung|facture|factura|factuur)|numéro de facture",
+     r"חשבונית מס|חשבונית|קבלה|מסמך מס|סעיף 46|\b(rechnung|facture|factura|factuur)|numéro de facture",
      "the body names an invoice or receipt"),
     ("document_number", "content",
      r"\b(invoice|receipt|order|transaction|confirmation|booking|reference|ride|trip|document|ticket|folio|policy|"
@@ -51,7 +51,7 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      r"transaction (completed|approved|date)|date paid|paid on|has been debited|will be debited from your credit card|"
      r"donation of|your (generous )?gift|your order (is|has been) (confirmed|placed|processed|received)|"
      r"חויבת|חויב|חייבנו|החיוב (בוצע|החודשי|הסופי)|התשלום (התקבל|בוצע|עבר|אושר|עבור|על)|התשלום [^\n]{0,30}התקבל|התקבל תשלום|"
-     r"שולם|ששולם|שילמת|שלחת|"
+     r"שולם|ששולם|שילמת|שלחת|נגבו|נגבה|נגבתה|"
      r"תודה על (התשלום|הרכישה|רכישתך|הקנייה|קנייתך|הזמנתך|הזמנה|תרומתך|ביקורך|שהייתך|הנסיעה)|תודה ש(קנית|נסעת|תדלקת|בחרת|רכשת|הזמנת)|"
      r"העסקה בוצעה|הרכישה בוצעה|בוצעה בהצלחה|בוצע בהצלחה|תרומתך|שהייתך|נלקטה ונמסרה|אושרה ושולמה|התקבלה ושולמה|"
      r"התקבלה במערכת והתשלום|עבר בהצלחה|נמסרה",
@@ -60,7 +60,7 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      r"order (is |has been )?(confirmed|placed|received|complete)|order confirmation|booking (is )?confirmed|"
      r"your booking|reservation (is )?confirmed|you('re| are) going to|you got tickets|itinerary|"
      r"we('re| are) (getting your order ready|processing your order)|is now being processed|confirmation code|"
-     rf"ההזמנה (שלך )?(אושרה|התקבלה|בוצעה|סופקה)|הזמנתך (התקבלה|אושרה|בסטימצקי)|אישור הזמנה|קיבלנו את הזמנתך|רכישת הכרטיסים",
+     r"ההזמנה (שלך )?(אושרה|התקבלה|בוצעה|סופקה)|הזמנתך (התקבלה|אושרה|בסטימצקי)|אישור הזמנה|קיבלנו את הזמנתך|רכישת הכרטיסים",
      "an order or booking is confirmed"),
     ("trip_summary", "content",
      r"thanks for riding|your (\w+ )?(trip|ride|tour|journey|journeys)\b|ride (id|receipt)|trip fare|base fare|"
@@ -69,7 +69,7 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      "a ride, parking, fuel or transit summary"),
     ("payment_method", "body",
      r"\b(visa|mastercard|amex|american express|paypal|apple pay|google pay|direct debit|venmo balance|card ending)\b|"
-     rf"ending (in|with)? ?\d{{4}}|••••|\*\*\*\*|\.\.\.\. ?\d{{4}}|x-\d{{4}}|כרטיס (ה)?אשראי|המסתיים ב|הוראת קבע|ביט\b|\bbit\b",
+     r"ending (in|with)? ?\d{4}|••••|\*\*\*\*|\.\.\.\. ?\d{4}|x-\d{4}|כרטיס (ה)?אשראי|המסתיים ב|הוראת קבע|ביט\b|\bbit\b",
      "names the card or method it was paid with"),
     ("total_word", "body",
      rf"\b(grand total|total paid|amount paid|total charged|paid amount|amount received|payment amount|balance paid|"
@@ -102,11 +102,11 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
     ("payment_failed", "content",
      r"payment (failed|declined|unsuccessful|was unsuccessful|did not go through)|card was declined|(couldn't|could not|unable to) "
      r"(charge|process)|trouble with your (current )?billing|update your payment (method|details|info)|action needed|"
-     r"נכשל|נדחה|לא עבר|לא הצלחנו לחייב|חזרה|לא בוצע|לעדכן אמצעי תשלום|להסדיר את התשלום",
+     r"נכשל|נדחה|לא עבר|לא הצלחנו לחייב|(?:^|[^א-ת])חזרה(?:$|[^א-ת])|לא בוצע|לעדכן אמצעי תשלום|להסדיר את התשלום",
      "a payment that failed"),
     ("payment_upcoming", "content",
      r"will be charged|we('ll| will) charge|renews (on|soon|automatically)|will renew|upcoming (charge|payment)|trial ends|"
-     r"\bis due\b|due date|amount due|balance due|pay (now|this invoice|your bill)|reminder|minimum payment|after your trial|"
+     r"\bis due\b|due date|balance due|due within|pay (now|this invoice|your bill)|reminder|minimum payment|after your trial|"
      r"יתבצע|יתחדש|ממתין לתשלום|טרם התקבל|מועד אחרון לתשלום|לתשלום עד|דרישת תשלום|תזכורת|מועד החיוב",
      "a payment that has not happened yet"),
     ("not_charged", "content",
@@ -129,10 +129,10 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      r"get more|book now|from £|מבצע|1\+1|משלוח חינם|בתוקף עד|לחברי מועדון",
      "a promotion"),
     ("shipping", "content",
-     r"\bshipped\b|has shipped|on its way|out for delivery|tracking (number|#)|track your|ready for pickup|waybill|"
-     r"\bshipment\b|\bpackage\b|\bparcel\b|will arrive|arriving|collected on delivery|import duties|"
-     r"\bspedit[oi]\b|in consegna|consegnat[oi]|versandt|zugestellt|expédié|livré|verzonden|bezorgd|"
-     r"משלוח (שלך )?(בדרך|יצא)|יצאה למשלוח|מעקב משלוח|החבילה|דבר דואר|(הזמנה|ההזמנה|החבילה)[^\n]{0,20}נשלחה|ממתין לך בסניף",
+     r"(has|have|was|were|been|is) shipped|\bshipped:|shipped to you|on (its|the) way|out for delivery|tracking (number|#)|track your|ready for pickup|waybill|"
+     r"\bshipment\b|\bpackage\b|\bparcel\b|arriving today|collected on delivery|import duties|"
+     r"\bdelayed\b|estimated delivery|new delivery date|out of stock|אזל מהמלאי|\bspedit[oi]\b|in consegna|consegnat[oi]|versandt|zugestellt|expédié|livré|verzonden|bezorgd|"
+     r"משלוח (שלך )?(בדרך|יצא)|יצאה למשלוח|מעקב משלוח|החבילה|דבר דואר|(החבילה|המשלוח)[^\n]{0,20}נשלח|ההזמנה (שלך )?(נשלחה|יצאה) (אליך|למשלוח)|בדרך אליך|ממתין לך בסניף",
      "a shipping or delivery notice"),
     ("statement", "content",
      r"statement (is )?(now )?(ready|available)|\bbalance\b|net asset value|activity statement|billing statement|"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import negatives, receipts_en, receipts_he
+from . import fresh, negatives, receipts_en, receipts_he
 from .render import Rendered, Renderer, Template
 
 __all__ = ["Rendered", "Template", "render_set", "templates"]
@@ -40,7 +40,7 @@ FORWARDS = [
 
 
 def templates() -> list[Template]:
-    return [*receipts_en.TEMPLATES, *receipts_he.TEMPLATES, *FORWARDS, *negatives.TEMPLATES]
+    return [*receipts_en.TEMPLATES, *receipts_he.TEMPLATES, *FORWARDS, *negatives.TEMPLATES, *fresh.TEMPLATES]
 
 
 def render_set(*, seed: int = 2026, per_template: int = 4) -> list[Rendered]:

@@ -153,6 +153,14 @@ def date_text(rng: random.Random, day: date, currency: str, lang: str) -> str:
     return rng.choice(styles)
 
 
+def _as_bytes(msg: EmailMessage, tag: str) -> bytes:
+    """The message's bytes with fixed MIME boundaries, so that a seed always gives the same mail."""
+    for number, part in enumerate(msg.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"=={tag}-{number}==")
+    return msg.as_bytes()
+
+
 def _gershayim(rng: random.Random, text: str) -> str:
     """Hebrew abbreviations as people type them: ״ or " or ' (סה״כ, סה"כ, סה'כ)."""
     mark = rng.choice(["״", '"', "״", "'"])
@@ -261,7 +269,7 @@ class Renderer:
             pdf_lines.append(f"Total: {plain_money(total)}")
             msg.add_attachment(simple_pdf(pdf_lines), maintype="application", subtype="pdf",
                                filename=template.pdf_name.format(**values))
-        return Rendered(f"{template.key}#{index}", template.family, template.lang, msg.as_bytes(), template.receipt,
+        return Rendered(f"{template.key}#{index}", template.family, template.lang, _as_bytes(msg, f"{template.key}-{index}"), template.receipt,
                         template.vendor if template.receipt else "", f"{total:.2f}" if template.receipt else "",
                         template.currency if template.receipt else "", when.date().isoformat() if template.receipt else "")
 
@@ -316,7 +324,7 @@ class Renderer:
             if part.get_content_type() == "application/pdf":
                 msg.add_attachment(part.get_payload(decode=True), maintype="application", subtype="pdf",
                                    filename=part.get_filename())
-        return Rendered(f"{template.key}#{index}", template.family, template.lang, msg.as_bytes(), original.is_receipt,
+        return Rendered(f"{template.key}#{index}", template.family, template.lang, _as_bytes(msg, f"{template.key}-{index}"), original.is_receipt,
                         original.vendor, original.amount, original.currency, original.date)
 
     def when(self) -> datetime:
