@@ -47,7 +47,7 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      r"\bwe('ve| have)? (charged|received your (\w+ )?payment|took a payment|successfully processed)|\b(has|have|was|were) (successfully )?(been )?charged|"
      r"you (paid|sent|donated)|\bpaid (with|by|on|in full|for)\b|payment (was |has been )?(received|successful|confirmed|processed|taken|completed)|"
      r"your payment (of|has|was)|thank(s| you) for (your )?(payment|purchase|order|donation|gift|riding|travelling|fuelling|shopping|parking|staying|ordering|booking|visit)|"
-     r"has been (purchased|renewed|billed|processed|paid)|\brenewed (on|for)\b|payment status:? completed|"
+     r"has been (purchased|renewed|billed|processed|paid)|\brenewed (on|for|successfully)\b|(was|successfully) renewed|payment status:? completed|"
      r"transaction (completed|approved|date)|date paid|paid on|has been debited|will be debited from your credit card|"
      r"donation of|your (generous )?gift|your order (is|has been) (confirmed|placed|processed|received)|"
      r"חויבת|חויב|חייבנו|החיוב (בוצע|החודשי|הסופי)|התשלום (התקבל|בוצע|עבר|אושר|עבור|על)|התשלום [^\n]{0,30}התקבל|התקבל תשלום|"
@@ -139,7 +139,7 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      r"דף חשבון|יתרה|פירוט (החיובים|העסקאות)",
      "an account statement"),
     ("account_notice", "content",
-     r"security alert|new sign-in|sign-in|password|verification code|one-time|\botp\b|added a (new )?card|"
+     r"security alert|new sign-in|sign-in|password reset|reset your password|password (was|has been) changed|verification code|one-time|\botp\b|added a (new )?card|"
      r"(receipt|email) settings|preferences have|קוד אימות|קוד האימות|סיסמה",
      "an account or security notice"),
     ("newsletter", "content",

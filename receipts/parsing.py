@@ -197,9 +197,28 @@ def _pypdf_text(data: bytes) -> str:
         return ""
 
 
+class MessageRefused(ValueError):
+    """A message refused before any parser sees it (it is counted as an error, with this reason)."""
+
+
+# A part's Content-Type header at a line's start: a bound on the number of MIME parts, read off
+# the raw bytes in one linear pass, before a parser (whose cost or stack grows with the parts
+# and their nesting) is handed the message.
+MAX_PARTS = 500
+_PART_HEADER_RE = re.compile(rb"^content-type[ \t]*:", re.IGNORECASE | re.MULTILINE)
+
+
+def check_bounds(raw: bytes) -> None:
+    for count, _ in enumerate(_PART_HEADER_RE.finditer(raw), start=1):
+        if count > MAX_PARTS:
+            raise MessageRefused(f"more than {MAX_PARTS} MIME parts")
+
+
 def parse_email(raw: bytes) -> ParsedEmail:
     """Read one message: a fast MIME parse, and the standard library's lenient parser for
-    mail the fast parser refuses (broken structure, undecodable headers)."""
+    mail the fast parser refuses (broken structure, undecodable headers). A message of more
+    than MAX_PARTS parts is refused (``MessageRefused``)."""
+    check_bounds(raw)
     try:
         root = fast_mail_parser.parse_email_tree(raw)
     except Exception:  # ParseError and its kinds; any other refusal is read the slow way too

@@ -71,3 +71,16 @@ def test_html_becomes_the_text_a_reader_sees() -> None:
 def test_pdf_text_reads_pages_and_never_raises() -> None:
     assert "Total 10.00 USD" in pdf_text(simple_pdf(["Invoice", "Total 10.00 USD"]))
     assert pdf_text(b"%PDF-1.4 truncated garbage") == ""
+
+
+def test_a_message_of_too_many_parts_is_refused_before_any_parser_sees_it() -> None:
+    """GIVEN a message of 600 tiny parts WHEN it is read THEN it is refused with its reason, in
+    one pass over the bytes (a parser's cost and stack grow with the parts and their nesting)."""
+    from receipts.parsing import MAX_PARTS, MessageRefused
+
+    parts = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n" for i in range(MAX_PARTS + 100))
+    raw = f"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n{parts}--b--\r\n".encode()
+    with pytest.raises(MessageRefused, match=f"more than {MAX_PARTS} MIME parts"):
+        parse_email(raw)
+    fewer = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n" for i in range(20))
+    assert "part 19" in parse_email(f"Content-Type: multipart/mixed; boundary=b\r\n\r\n{fewer}--b--\r\n".encode()).body

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from receipts.documents import DocumentFacts, read_pdf, read_text
-from receipts.parsing import parse_email
+from receipts.parsing import MessageRefused, parse_email
 from receipts.recognition import recognise
 
 MAIL_SUFFIXES = {".eml", ".msg", ".txt", ""}
@@ -64,7 +64,7 @@ class Command(BaseCommand):
         summaries = {}
         for summary_path in root.rglob("_derived_embedded_xml_summary.json"):
             summaries[summary_path.parent] = json.loads(summary_path.read_text("utf-8"))
-        mail = {"receipt": 0, "not_receipt": 0, "error": 0}
+        mail = {"receipt": 0, "not_receipt": 0, "refused": 0, "error": 0}
         documents = {"read": 0, "error": 0, "checked": 0, "right": 0, "total": 0, "currency": 0, "date": 0}
         misses: list[str] = []
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
@@ -88,6 +88,9 @@ class Command(BaseCommand):
             try:
                 result = recognise(parse_email(path.read_bytes()))
                 mail["receipt" if result.is_receipt else "not_receipt"] += 1
+            except MessageRefused as exc:  # refused by design, in bounded time: counted, not a crash
+                mail["refused"] += 1
+                misses.append(f"{path.relative_to(root)}: refused: {exc}")
             except Exception as exc:
                 mail["error"] += 1
                 misses.append(f"{path.relative_to(root)}: crashed: {type(exc).__name__}: {exc}")
@@ -95,12 +98,12 @@ class Command(BaseCommand):
         checked = documents["checked"]
         share = documents["right"] / checked if checked else 1.0
         self.stdout.write(f"messages: {messages} examined, {mail['receipt']} receipts, {mail['not_receipt']} not "
-                          f"receipts, {mail['error']} errors")
+                          f"receipts, {mail['refused']} refused, {mail['error']} errors")
         self.stdout.write(f"documents: {documents['read']} read, {documents['error']} errors; {checked} with "
                           f"expected values: total {documents['total']}/{checked}, currency "
                           f"{documents['currency']}/{checked}, date {documents['date']}/{checked}, all three "
                           f"{documents['right']}/{checked} ({share:.1%})")
-        for miss in misses if options["verbose_misses"] else [m for m in misses if "crashed" in m]:
+        for miss in misses if options["verbose_misses"] else [m for m in misses if "crashed" in m or "refused" in m]:
             self.stdout.write(f"  - {miss}")
         if mail["error"] or documents["error"]:
             raise CommandError("Some files crashed the recogniser.")
