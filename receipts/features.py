@@ -57,7 +57,8 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      r"התקבלה במערכת והתשלום|עבר בהצלחה|נמסרה",
      "the body reports a completed payment"),
     ("order_confirmed", "content",
-     r"order (is |has been )?(confirmed|placed|received|complete)|order confirmation|booking (is )?confirmed|"
+     r"order (is |has been )?(confirmed|placed|received|complete)|order [#\w-]{1,24} (is|has been|was) (confirmed|placed|received)|"
+     r"order confirmation|booking (is )?confirmed|"
      r"your booking|reservation (is )?confirmed|you('re| are) going to|you got tickets|itinerary|"
      r"we('re| are) (getting your order ready|processing your order)|is now being processed|confirmation code|"
      r"ההזמנה (שלך )?(אושרה|התקבלה|בוצעה|סופקה)|הזמנתך (התקבלה|אושרה|בסטימצקי)|אישור הזמנה|קיבלנו את הזמנתך|רכישת הכרטיסים",

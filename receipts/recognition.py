@@ -27,7 +27,7 @@ from django.utils import timezone
 from . import extraction
 from .einvoice import EInvoice, embedded_invoice
 from .extraction import clean_vendor_name, find_invoice_number, pick_total, pick_vat  # noqa: F401  (the module's API)
-from .features import FEATURE_NAMES, FIELDS, PDF_TEXT_FEATURES, REASONS, FieldPatterns, add_broad
+from .features import FIELDS, PDF_TEXT_FEATURES, REASONS, FieldPatterns, add_broad
 from .money import Money, find_money
 from .parsing import ParsedEmail, decode_header
 from .textcase import lower
@@ -246,7 +246,3 @@ def sanitise(result: Recognition, reading: Reading) -> None:
         result.receipt_date = sent.date() if sent and extraction.sane_date(sent.date(), today) else None
     result.invoice_number = result.invoice_number[:100]
     result.vendor = result.vendor[:300]
-
-
-def all_features() -> list[str]:
-    return list(FEATURE_NAMES)

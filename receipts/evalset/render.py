@@ -8,6 +8,9 @@ The labels (is it a receipt; total; currency; vendor; date) come from the same d
 """
 from __future__ import annotations
 
+import email
+import email.header
+import email.utils
 import html
 import random
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ from email.utils import format_datetime, formataddr
 from zoneinfo import ZoneInfo
 
 from gmail_sync.emulator.pdf import simple_pdf
+from receipts.parsing import html_to_text
 
 ZONE = ZoneInfo("Asia/Jerusalem")
 CENT = Decimal("0.01")
@@ -277,8 +281,6 @@ class Renderer:
         inner = template.inner
         assert inner is not None
         original = self.render(inner, index, when=when)
-        import email
-
         parsed = email.message_from_bytes(original.raw)
         text = ""
         for part in parsed.walk():
@@ -288,8 +290,6 @@ class Renderer:
         if not text:
             for part in parsed.walk():
                 if part.get_content_type() == "text/html":
-                    from receipts.parsing import html_to_text
-
                     text = html_to_text(part.get_payload(decode=True).decode("utf-8"))
         display, address = email.utils.parseaddr(str(parsed["From"]))
         display = str(email.header.make_header(email.header.decode_header(display)))
