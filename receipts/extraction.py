@@ -22,7 +22,7 @@ TOTAL_LINE_RE = compile_lower(
     r"order total|total amount|amount received|payment amount|total premium paid|balance paid|amount due|total due|"
     r"total\s*\(incl|total incl|invoice total|total price(?: paid)?|you paid|charged|total|amount|"
     rf"סה{G}כ(?:\s*(?:לתשלום|כולל מע{G}מ|ששולם|שולם|חויב|שחויב|לחיוב))?|סך הכל(?: לתשלום)?|לתשלום|ששולם|שולם|חויבת|חויב|"
-    r"סכום(?: סופי)?(?: ה?\S+)?|החיוב הסופי|"
+    r"סכום(?: סופי)?(?: ה?\S+)?|החיוב הסופי|עלות(?: ה?\S+)?|"
     r"gesamtbetrag|gesamtsumme|rechnungsbetrag|endbetrag|zu zahlen|montant total|total ttc|net à payer|"
     r"totaal|te betalen|factuur totaal|total facture|importe total|total a pagar|totale|razem|do zapłaty|suma)",
 )

@@ -40,29 +40,39 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      r"payment (received|confirmation|successful|confirmed|processed)|thank you for your (payment|gift|purchase|order)|"
      r"thanks for your (purchase|order)|we('ve| have)? charged|you paid|you sent|payment receipt|purchase (confirmation|receipt)|"
      r"(renewed|has been processed|has been paid|was successful)\b|autopay|donation receipt|tickets? (to|for)\b|"
-     r"אישור (תשלום|עסקה|רכישה|רכישת)|סיכום (קנייה|רכישה)|התשלום (שלך )?(ל\S+ )?התקבל|החיוב (החודשי )?בוצע|חויבת|העברת כסף בוצעה|"
+     r"אישור (תשלום|עסקה|רכישה|רכישת|חיוב)|סיכום (קנייה|רכישה)|התשלום (שלך )?(ל\S+ )?התקבל|החיוב (החודשי )?בוצע|חויבת|העברת כסף בוצעה|"
      r"התשלום (שלך )?ב|שולמה|שולם|בוצע(ה)?\b|חודש בהצלחה|תודה על (תרומתך|התשלום|הזמנתך|רכישתך)",
      "the subject reports a payment"),
     ("body_payment", "body",
      r"\bwe('ve| have)? (charged|received your (\w+ )?payment|took a payment|successfully processed)|\b(has|have|was|were) (successfully )?(been )?charged|"
      r"you (paid|sent|donated)|\bpaid (with|by|on|in full|for)\b|payment (was |has been )?(received|successful|confirmed|processed|taken|completed)|"
-     r"your payment (of|has|was)|thank(s| you) for (your )?(payment|purchase|order|donation|gift|riding|travelling|fuelling|shopping|parking|staying|ordering|booking|visit)|"
+     r"your payment (of|has|was)|thank(s| you) for (your )?(payment|purchase|purchasing|order|donation|gift|riding|travelling|fuelling|shopping|parking|staying|ordering|booking|visit)|"
      r"has been (purchased|renewed|billed|processed|paid)|\brenewed (on|for|successfully)\b|(was|successfully) renewed|payment status:? completed|"
      r"transaction (completed|approved|date)|date paid|paid on|has been debited|will be debited from your credit card|"
      r"donation of|your (generous )?gift|your order (is|has been) (confirmed|placed|processed|received)|"
-     r"חויבת|חויב|חייבנו|החיוב (בוצע|החודשי|הסופי)|התשלום (התקבל|בוצע|עבר|אושר|עבור|על)|התשלום [^\n]{0,30}התקבל|התקבל תשלום|"
+     r"חויבת|חויב|חייבנו|החיוב (בוצע|החודשי|הסופי)|חיוב [^\n]{0,40}בוצע|התשלום (התקבל|בוצע|עבר|אושר|עבור|על)|התשלום [^\n]{0,30}התקבל|התקבל תשלום|"
      r"שולם|ששולם|שילמת|שלחת|נגבו|נגבה|נגבתה|"
      r"תודה על (התשלום|הרכישה|רכישתך|הקנייה|קנייתך|הזמנתך|הזמנה|תרומתך|ביקורך|שהייתך|הנסיעה)|תודה ש(קנית|נסעת|תדלקת|בחרת|רכשת|הזמנת)|"
      r"העסקה בוצעה|הרכישה בוצעה|בוצעה בהצלחה|בוצע בהצלחה|תרומתך|שהייתך|נלקטה ונמסרה|אושרה ושולמה|התקבלה ושולמה|"
      r"התקבלה במערכת והתשלום|עבר בהצלחה|נמסרה",
      "the body reports a completed payment"),
     ("order_confirmed", "content",
+     r"(order|box|booking|reservation|purchase)( is| has been)? confirmed and paid|is confirmed and paid|"
      r"order (is |has been )?(confirmed|placed|received|complete)|order [#\w-]{1,24} (is|has been|was) (confirmed|placed|received)|"
      r"order confirmation|booking (is )?confirmed|"
      r"your booking|reservation (is )?confirmed|you('re| are) going to|you got tickets|itinerary|"
      r"we('re| are) (getting your order ready|processing your order)|is now being processed|confirmation code|"
      r"ההזמנה (שלך )?(אושרה|התקבלה|בוצעה|סופקה)|הזמנתך (התקבלה|אושרה|בסטימצקי)|אישור הזמנה|קיבלנו את הזמנתך|רכישת הכרטיסים",
      "an order or booking is confirmed"),
+    ("summary_block", "body",
+     r"order summary|purchase summary|payment summary|billing summary|payment (details|information)|order details|"
+     r"billing details|transaction details|סיכום (ההזמנה|הזמנה|רכישה|הרכישה|תשלום|העסקה)|פרטי (התשלום|ההזמנה|העסקה|הרכישה)",
+     "a summary of an order or payment"),
+    ("paid_word", "content", r"\bpaid\b|שולם|שולמה|שולמו|נפרע", "the word paid"),
+    ("purchase_made", "content",
+     r"you (purchased|bought|ordered)|your purchase (of|from)|purchased on|ordered on|order placed|"
+     r"thank you for your business|thanks for your business|רכשת|קנית|הזמנת\b|הרכישה שלך|הקנייה שלך",
+     "a purchase the reader made"),
     ("trip_summary", "content",
      r"thanks for riding|your (\w+ )?(trip|ride|tour|journey|journeys)\b|ride (id|receipt)|trip fare|base fare|"
      r"supercharging|parking (receipt|session)|zone \d|station:|"
@@ -74,7 +84,7 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      "names the card or method it was paid with"),
     ("total_word", "body",
      rf"\b(grand total|total paid|amount paid|total charged|paid amount|amount received|payment amount|balance paid|"
-     rf"final (charge|amount)|order total|total)\b|gesamtbetrag|montant total|totaal|סה{G}כ|סך הכל|לתשלום|סכום",
+     rf"final (charge|amount)|order total|total|amount)\b|gesamtbetrag|montant total|totaal|סה{G}כ|סך הכל|לתשלום|סכום|עלות",
      "a total"),
     ("tax_line", "body", rf"\bvat\b|\btax(es)?\b|\bgst\b|\bmwst\b|\btva\b|מע{G}מ", "mentions VAT or tax"),
     ("link_to_document", "body",
@@ -126,17 +136,18 @@ REGEX_FEATURES: list[tuple[str, str, str, str]] = [
      r"price drop|back in stock|prices? (dropped|fell)|\bwas \$|flights from|fares from|tracked route|ירד במחיר|התראת מחיר",
      "a price alert"),
     ("promotion", "content",
-     r"\d+% off|\bsale\b|\bdeals?\b|save big|buy now|shop now|upgrade (now|to)|limited time|ends (friday|soon)|black friday|"
+     r"\d+% off|(on|big|biggest|summer|winter|spring|flash|season|black friday|year) sale|sale (ends|starts|is on|now)|\bdeals?\b|save big|buy now|shop now|upgrade (now|to)|limited time|ends (friday|soon)|black friday|"
      r"get more|book now|from £|מבצע|1\+1|משלוח חינם|בתוקף עד|לחברי מועדון",
      "a promotion"),
     ("shipping", "content",
-     r"(has|have|was|were|been|is) shipped|\bshipped:|shipped to you|on (its|the) way|out for delivery|tracking (number|#)|track your|ready for pickup|waybill|"
-     r"\bshipment\b|\bpackage\b|\bparcel\b|arriving today|collected on delivery|import duties|"
+     r"(has|have|was|were|been|is) shipped|\bshipped:|shipped to you|on (its|the) way|out for delivery|tracking (number|#)|track your|(order|package|parcel|shipment) (#?\S+ )?is ready for pickup|waybill|"
+     r"\bshipment\b|your (package|parcel)|(package|parcel) (is|was|has|will)|packages are|"
+     r"arriving today|collected on delivery|import duties|"
      r"\bdelayed\b|estimated delivery|new delivery date|out of stock|אזל מהמלאי|\bspedit[oi]\b|in consegna|consegnat[oi]|versandt|zugestellt|expédié|livré|verzonden|bezorgd|"
-     r"משלוח (שלך )?(בדרך|יצא)|יצאה למשלוח|מעקב משלוח|החבילה|דבר דואר|(החבילה|המשלוח)[^\n]{0,20}נשלח|ההזמנה (שלך )?(נשלחה|יצאה) (אליך|למשלוח)|בדרך אליך|ממתין לך בסניף",
+     r"משלוח (שלך )?(בדרך|יצא)|יצאה למשלוח|מעקב משלוח|החבילה (שלך )?(בדרך|נמסרה|הגיעה|ממתינה|יצאה|נשלחה)|דבר דואר (\S+ )?(ממתין|הגיע|נמסר)|(החבילה|המשלוח)[^\n]{0,20}נשלח|ההזמנה (שלך )?(נשלחה|יצאה) (אליך|למשלוח)|בדרך אליך|ממתין לך בסניף",
      "a shipping or delivery notice"),
     ("statement", "content",
-     r"statement (is )?(now )?(ready|available)|\bbalance\b|net asset value|activity statement|billing statement|"
+     r"statement (is )?(now )?(ready|available)|(current|account|your|new|available|low) balance|balance (is|of)\b|net asset value|activity statement|billing statement|"
      r"דף חשבון|יתרה|פירוט (החיובים|העסקאות)",
      "an account statement"),
     ("account_notice", "content",
@@ -168,9 +179,10 @@ COMPUTED_FEATURES: list[tuple[str, str]] = [
     ("document", "some sign of an invoice or receipt document"),
     ("not_done", "some sign that nothing was paid yet (failed, upcoming, cancelled, cart, quote)"),
     ("other_purpose", "some sign the mail is about something else (shipping, statement, account, marketing, personal)"),
+    ("no_counter_evidence", "nothing says the payment did not happen or that the mail is about something else"),
 ]
 BROAD_FEATURES: dict[str, frozenset[str]] = {
-    "payment_done": frozenset({"subject_payment", "body_payment", "order_confirmed", "trip_summary"}),
+    "payment_done": frozenset({"subject_payment", "body_payment", "order_confirmed", "trip_summary", "purchase_made"}),
     "document": frozenset({"subject_document", "body_document", "pdf_named_document", "pdf_text_document", "link_to_document",
                            "einvoice"}),
     "not_done": frozenset({"payment_failed", "payment_upcoming", "not_charged", "cancelled", "offer", "cart"}),
@@ -190,6 +202,10 @@ def add_broad(features: set[str]) -> None:
     for name, members in BROAD_FEATURES.items():
         if features & members:
             features.add(name)
+    if "not_done" in features or "other_purpose" in features:
+        features.discard("no_counter_evidence")
+    else:
+        features.add("no_counter_evidence")
 
 
 @dataclass(frozen=True)
