@@ -67,10 +67,10 @@ SERVICE_NAMES = {"cash app", "paypal", "venmo", "wise", "bit", "paybox", "pepper
 # bounded repeats, no unbounded run at a line's start).
 PAID_TO_PATTERNS = [
     re.compile(r"on behalf of ([^\n.,]{2,60})", re.IGNORECASE),
-    re.compile(r"\breceipt from ([A-Z][^\n.#]{1,60}?)(?:\s+#|\s*$|\.)", re.MULTILINE),
+    re.compile(r"\breceipt from ([A-Z][^\n.#]{1,60}?)(?:[ \t]+#|[ \t]*$|\.)", re.MULTILINE),
     re.compile(r"\byou (?:sent|paid)(?: a payment of)? [^\n]{0,30}?\bto ([^\n.]{2,60})", re.IGNORECASE),
     re.compile(r"\btransfer to ([^\n.]{2,60}?) is complete", re.IGNORECASE),
-    re.compile(r"\byou paid ([^\n$₪€£\d]{2,60}?)(?:\s*[$₪€£\d]|\s*$)", re.IGNORECASE | re.MULTILINE),
+    re.compile(r"\byou paid ([^\n$₪€£\d]{2,60}?)(?:[ \t]*[$₪€£\d]|[ \t]*$)", re.IGNORECASE | re.MULTILINE),
     re.compile(r"^([^\n]{2,50}?) sent you (?:a|an) (?:receipt|invoice)", re.MULTILINE),
     re.compile(r"שלחת [^\n]{1,30}? ל([^\n.]{2,40}?)(?: באמצעות|\.|$)", re.MULTILINE),
     re.compile(r"שילמת [^\n]{1,30}? בקבוצה ([^\n.]{2,40})"),
@@ -166,8 +166,12 @@ def prefers_dayfirst(text: str, currency: str) -> bool:
     return currency != "USD" or bool(HEBREW_RE.search(text))
 
 
+NAME_LIMIT = 300  # a display name longer than this is cut before any pattern reads it
+
+
 def _display_name(sender_name: str) -> str:
-    name = re.sub(r"\s+(via|from|by|באמצעות)\s+.*$", "", sender_name, flags=re.IGNORECASE).strip()
+    name = sender_name[:NAME_LIMIT]
+    name = re.sub(r"\s+(via|from|by|באמצעות)\s+.*$", "", name, flags=re.IGNORECASE).strip()
     name = re.sub(r"\s*[-|:]\s*(billing|receipts?|invoices?|payments?|orders?|no-?reply|notifications?)\s*$", "", name,
                   flags=re.IGNORECASE)
     name = re.sub(r"^(billing|receipts?|invoices?|payments?|orders?)\s*(from|@)?\s*[-|:]?\s*", "", name, flags=re.IGNORECASE)
@@ -224,7 +228,7 @@ VENDOR_SUFFIX_RE = re.compile(
 
 def clean_vendor_name(name: str) -> str:
     """The business as a person names it: "Uber Receipts" -> "Uber", "Acme Inc." -> "Acme"."""
-    cleaned = name.strip().strip('"\'')
+    cleaned = name[:NAME_LIMIT].strip().strip('"\'')
     for _ in range(3):
         shorter = VENDOR_SUFFIX_RE.sub("", cleaned).strip(" ,-|")
         if shorter == cleaned or not shorter:

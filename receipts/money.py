@@ -53,7 +53,9 @@ _CURRENCY_RE = _CURRENCY_FIRST + "(?:" + "|".join(
         [t for t in SYMBOLS if t[0].isalpha()] + list(WORDS), key=len, reverse=True)]
     + [_standalone(code, any_case=False) for code in sorted(CODES, key=len, reverse=True)]
 ) + ")"
-_NUMBER_RE = r"(?:\d{1,3}(?:[,.\u202f\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\d])"
+# Bounded: no amount the database can hold has more than six thousands groups or fifteen digits,
+# and a bound keeps each try short (RE2's twin below is bounded to match).
+_NUMBER_RE = r"(?:\d{1,3}(?:[,.\u202f\u00a0 ]\d{3}){1,6}(?:[.,]\d{1,2})?|\d{1,15}(?:[.,]\d{1,2})?)(?![\d])"
 # A currency before or after a number: "₪ 99.90", "99.90 ₪", "USD 12", "350.00 ש\"ח", "-$5.00". A symbol
 # directly followed by a number belongs to that number, not to the one before it ("2014 $4.11").
 MONEY_RE = re.compile(
@@ -84,7 +86,10 @@ _RE2_CURRENCY = _re2_currency(
 )
 MONEY = Prefiltered(
     MONEY_RE,
-    rf"(?:{_RE2_CURRENCY}){SPACE}?-?{SPACE}?{DIGIT}|{DIGIT}[{DIGIT},.\x{{202f}}\x{{a0}} ]*{SPACE}?(?:{_RE2_CURRENCY})",
+    # A number of MONEY_RE is at most 30 characters: the twin's run is bounded too. Unbounded, a
+    # long run of digits and commas before a currency made every failed try rescan it to the
+    # currency (quadratic in the run).
+    rf"(?:{_RE2_CURRENCY}){SPACE}?-?{SPACE}?{DIGIT}|{DIGIT}[{DIGIT},.\x{{202f}}\x{{a0}} ]{{0,32}}{SPACE}?(?:{_RE2_CURRENCY})",
     direct_below=10,  # sixty-odd alternatives at every character: RE2 is quicker from about ten on
 )
 

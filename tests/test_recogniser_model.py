@@ -14,6 +14,7 @@ import pytest
 from receipts import prefilter
 from receipts.evalset import render_set, templates
 from receipts.evaluation import Report, evaluation_items, score
+from receipts.extraction import pick_total
 from receipts.features import FEATURE_NAMES, REASONS
 from receipts.money import MONEY, MONEY_RE
 from receipts.parsing import parse_email
@@ -206,3 +207,44 @@ def test_reasons_name_each_feature_and_its_weight() -> None:
     assert result.is_receipt
     assert all(re.search(r"\([+-]\d+\.\d\)$", reason) for reason in result.reasons)
     assert "money" in result.features and "subject_document" in result.features
+
+
+ADVERSARIAL = {
+    "blank lines": lambda n: "Fwd: receipt\n---------- Forwarded message ---------\n" + "\n" * n + "From: a <a@b.co>",
+    "spaces after a vendor phrase": lambda n: "you paid " + " " * n + "x\nreceipt from A" + " " * n + "\n",
+    "a digit run": lambda n: "Total: " + "1" * n + " and 9",
+    "separated digits": lambda n: "Total " + "1," * (n // 2) + " $",
+    "labels without amounts": lambda n: "total sub total invoice number " * (n // 32),
+    "hebrew abbreviations": lambda n: "סה\"כ לתשלום ש\"ח " * (n // 17),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ADVERSARIAL))
+def test_every_step_takes_time_linear_in_hostile_text(kind: str) -> None:
+    """Each step that runs patterns over a message's text (reading a forward, the features, the
+    total, the number, the date, the vendor) costs about 50 times more on 1 MB than on 20 KB of
+    text made to slow a regex, not 2,500 times (quadratic)."""
+    from receipts.extraction import find_invoice_number, pick_date, pick_vendor
+
+    def steps(text: str) -> None:
+        parsed = parse_email(_mail(text[:200].splitlines()[0], text, sender=f"{' ' * 5000}via x <billing@stripe.com>"))
+        reading = read(parsed)
+        from receipts.recognition import evidence
+
+        evidence(reading)
+        pick_total(text)
+        find_invoice_number(text)
+        pick_date(text, prefer_dayfirst=True)
+        pick_vendor(reading.sender_name + " " * 100_000, reading.sender_email, text)
+
+    def cost(size: int) -> float:
+        text = ADVERSARIAL[kind](size)
+        best = float("inf")
+        for _ in range(2):
+            started = time.perf_counter()
+            steps(text)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    small, large = cost(20_000), cost(1_000_000)
+    assert large / small < 250, (kind, small, large)
