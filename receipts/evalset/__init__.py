@@ -42,7 +42,7 @@ FORWARDS = [
 def templates() -> list[Template]:
     return [*receipts_en.TEMPLATES, *receipts_he.TEMPLATES, *FORWARDS, *negatives.TEMPLATES, *fresh.TEMPLATES,
             *fresh.SECOND_BATCH, *fresh.THIRD_BATCH, *fresh.FOURTH_BATCH,
-            *fresh.FIFTH_BATCH, *fresh.SIXTH_BATCH]
+            *fresh.FIFTH_BATCH, *fresh.SIXTH_BATCH, *fresh.SEVENTH_BATCH]
 
 
 def render_set(*, seed: int = 2026, per_template: int = 4) -> list[Rendered]:
