@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from receipts.models import Receipt, ReceiptAttachment
-from receipts.parsing import parse_email
+from receipts.parsing import MessageRefused, parse_email
 from receipts.recognition import recognise
 from receipts.services import ReceiptDraft, receipt_rows, receipts_store
 
@@ -293,6 +293,9 @@ class SliceRunner:
             raw = pybase64.urlsafe_b64decode(resource["raw"] + "=" * (-len(resource["raw"]) % 4))
             parsed = parse_email(raw)
             recognition = recognise(parsed)
+        except MessageRefused as exc:  # by design and in bounded time: its reason, no traceback
+            logger.warning("run_id=%s message %s refused: %s", self.run_id, message_id, exc)
+            return "error", None
         except Exception:
             logger.warning("run_id=%s message %s could not be read", self.run_id, message_id, exc_info=True)
             return "error", None

@@ -191,6 +191,33 @@ def _deliver_five(emulator) -> list[str]:
     return [emulator.mailbox.add(raw).id for raw in raws]
 
 
+def _many_parts_mail(when: datetime, parts: int) -> bytes:
+    body = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\nreceipt {i}: $1.00\r\n" for i in range(parts))
+    return (f"From: Spam <x@example.com>\r\nTo: owner@example.com\r\nSubject: Your receipt\r\nDate: {format_datetime(when)}\r\n"
+            f"Content-Type: multipart/mixed; boundary=b\r\n\r\n{body}--b--\r\n").encode()
+
+
+def test_a_message_of_too_many_parts_is_one_error_between_two_receipts(emulator, caplog) -> None:
+    """GIVEN a message of 3,000 MIME parts between two receipts WHEN an incremental sync reads
+    them THEN the two receipts are stored, the refused message is one error with its reason in
+    the log, and the counters add up."""
+    account = _account()
+    _start(account, run_to_completion=True)
+    now = timezone.now()
+    ids = [emulator.mailbox.add(raw).id for raw in (
+        _receipt_mail("Your receipt from Zoom #7", "$14.99", now), _many_parts_mail(now, 3000),
+        _receipt_mail("Zoom invoice 8", "$20.00", now))]
+    with caplog.at_level("WARNING", logger="gmail_sync.engine"):
+        run = sync_start(account=account, mode=SyncRun.Mode.INCREMENTAL, run_to_completion=True)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.COMPLETED
+    assert (run.messages_scanned, run.saved_receipts, run.errors_count) == (3, 2, 1)
+    assert set(Receipt.objects.filter(account=account, gmail_message_id__in=ids).values_list("gmail_message_id", flat=True)) == {
+        ids[0], ids[2]}
+    assert any(f"message {ids[1]} refused: more than 500 MIME parts" in r.getMessage() and not r.exc_info for r in caplog.records)
+    _assert_exact(run)
+
+
 def test_incremental_after_backfill_fetches_only_the_new_mail(emulator) -> None:
     account = _account()
     _start(account, run_to_completion=True)
