@@ -152,6 +152,18 @@ SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=300)
 # inside the request that started it (for `runserver` without a worker).
 RUN_SYNCS_IN_THREAD = env.bool("RUN_SYNCS_IN_THREAD", default=False)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
+ATTACHMENTS_MAX_PER_RECEIPT = env.int("ATTACHMENTS_MAX_PER_RECEIPT", default=20)
+if ATTACHMENTS_MAX_PER_RECEIPT < 1:
+    raise ImproperlyConfigured("ATTACHMENTS_MAX_PER_RECEIPT must be at least 1.")
+# Each message is parsed and recognised in a child process with these limits (receipts/sandbox.py):
+# a message that needs more memory or time, or crashes the parser, is one error and the run goes on.
+EXAMINE_IN_SANDBOX = env.bool("EXAMINE_IN_SANDBOX", default=True)
+SANDBOX_MEMORY_MB = env.int("SANDBOX_MEMORY_MB", default=1024)
+SANDBOX_SECONDS_PER_MESSAGE = env.float("SANDBOX_SECONDS_PER_MESSAGE", default=30.0)
+if SANDBOX_MEMORY_MB < 256:
+    raise ImproperlyConfigured("SANDBOX_MEMORY_MB must be at least 256 (the reader's libraries need about 150).")
+if SANDBOX_SECONDS_PER_MESSAGE <= 0:
+    raise ImproperlyConfigured("SANDBOX_SECONDS_PER_MESSAGE must be a positive number of seconds.")
 
 # --- Celery -----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -17,13 +17,14 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pybase64
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -31,6 +32,7 @@ from django.utils import timezone
 from receipts.models import Receipt, ReceiptAttachment
 from receipts.parsing import MessageRefused, parse_email
 from receipts.recognition import recognise
+from receipts.sandbox import MessageFailed, shared_sandbox
 from receipts.services import ReceiptDraft, receipt_rows, receipts_store
 
 from . import dates, runs, sql
@@ -180,6 +182,10 @@ class SliceRunner:
             return self._fail(f"Gmail error: {exc}. Resume the run to continue from its checkpoint.")
         except (OperationalError, InterfaceError) as exc:
             return self._database_lost(exc)
+        except DatabaseError as exc:  # its text may quote a row (subject, sender, amounts): not for the page
+            logger.exception("run_id=%s failed", run.pk)
+            return self._fail(f"{type(exc).__name__} from the database; the worker's log has the details. "
+                              "Resume the run to continue from its checkpoint.")
         except Exception as exc:  # a bug or an outage of our own: fail loudly, keep the checkpoint
             logger.exception("run_id=%s failed", run.pk)
             return self._fail(f"{type(exc).__name__}: {exc}")
@@ -291,15 +297,21 @@ class SliceRunner:
             # pybase64 (SIMD) decodes about 8x faster than the standard library: on large mail,
             # decoding was a fifth of the worker's CPU.
             raw = pybase64.urlsafe_b64decode(resource["raw"] + "=" * (-len(resource["raw"]) % 4))
-            parsed = parse_email(raw)
-            recognition = recognise(parsed)
+            if settings.EXAMINE_IN_SANDBOX:
+                parsed, recognition = shared_sandbox().examine(raw)
+            else:
+                parsed = parse_email(raw)
+                recognition = recognise(parsed)
         except MessageRefused as exc:  # by design and in bounded time: its reason, no traceback
             logger.warning("run_id=%s message %s refused: %s", self.run_id, message_id, exc)
+            return "error", None
+        except MessageFailed as exc:  # out of memory or time, or the reader died: this message only
+            logger.warning("run_id=%s message %s could not be read (%s)", self.run_id, message_id, exc)
             return "error", None
         except Exception:
             logger.warning("run_id=%s message %s could not be read", self.run_id, message_id, exc_info=True)
             return "error", None
-        if not recognition.is_receipt:
+        if not recognition.is_receipt or parsed is None:
             return "skipped", None
         received = datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else parsed.date
         return "receipt", ReceiptDraft(message_id, str(resource.get("threadId", "")), parsed, recognition, received)
@@ -312,20 +324,46 @@ class SliceRunner:
         drafts, skipped, errors = examined.drafts, examined.skipped, examined.errors
         increments = {"messages_scanned": len(drafts) + skipped + errors, "errors_count": errors}
         checkpoint = {"last_page_token": page_token, "current_month": month, "page_cursor": examined.last_id}
-        if not drafts:  # one UPDATE: a transaction of its own
-            self._update(increments={**increments, "saved_receipts": 0, "skipped_count": skipped}, **checkpoint)
-        elif connection.vendor == "postgresql":
-            self._store_in_one_statement(drafts, skipped, increments, checkpoint)
-        else:
-            with transaction.atomic():
-                saved = receipts_store(account=self.account, run=self.run_obj, drafts=drafts)
-                # Drafts not saved were stored by an earlier run: skipped.
-                self._update(increments={**increments, "saved_receipts": saved,
-                                         "skipped_count": skipped + len(drafts) - saved}, **checkpoint)
+        try:
+            if not drafts:  # one UPDATE: a transaction of its own
+                self._update(increments={**increments, "saved_receipts": 0, "skipped_count": skipped}, **checkpoint)
+            elif connection.vendor == "postgresql":
+                # One statement needs no transaction of its own; inside a caller's, a savepoint keeps
+                # a refused row from aborting it.
+                with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                    self._store_in_one_statement(drafts, skipped, increments, checkpoint)
+            else:
+                with transaction.atomic():
+                    saved = receipts_store(account=self.account, run=self.run_obj, drafts=drafts)
+                    # Drafts not saved were stored by an earlier run: skipped.
+                    self._update(increments={**increments, "saved_receipts": saved,
+                                             "skipped_count": skipped + len(drafts) - saved}, **checkpoint)
+        except (OperationalError, InterfaceError):
+            raise  # the connection, not a row: the slice hands the run on (see _database_lost)
+        except DatabaseError:  # a row the database refused: that message's error, not the group's
+            self._commit_one_by_one(drafts, skipped, errors, checkpoint)
         if self.clock() - self.last_log >= PROGRESS_LOG_EVERY_SECONDS:
             self._log_progress()
         if self.on_progress:
             self.on_progress(self.run_obj)
+
+    def _commit_one_by_one(self, drafts: list[ReceiptDraft], skipped: int, errors: int, checkpoint: dict[str, Any]) -> None:
+        """The group's write failed on a row: store each receipt on its own (a refused one is an
+        error, logged by message id and never by its values), then move the counters past the group."""
+        saved = refused = 0
+        for draft in drafts:
+            try:
+                with transaction.atomic():
+                    saved += receipts_store(account=self.account, run=self.run_obj, drafts=[draft])
+            except (OperationalError, InterfaceError):
+                raise
+            except DatabaseError as exc:
+                refused += 1
+                logger.warning("run_id=%s message %s could not be stored (%s)", self.run_id, draft.gmail_message_id,
+                               type(exc).__name__)
+        scanned = len(drafts) + skipped + errors
+        self._update(increments={"messages_scanned": scanned, "errors_count": errors + refused, "saved_receipts": saved,
+                                 "skipped_count": skipped + len(drafts) - saved - refused}, **checkpoint)
 
     def _store_in_one_statement(self, drafts: list[ReceiptDraft], skipped: int, increments: dict[str, int],
                                 checkpoint: dict[str, Any]) -> None:

@@ -17,12 +17,10 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-
-from django.utils import timezone
 
 from . import extraction
 from .einvoice import EInvoice, embedded_invoice
@@ -228,7 +226,7 @@ def extract(reading: Reading, found: Evidence, result: Recognition) -> None:
 
 def sanitise(result: Recognition, reading: Reading) -> None:
     """Drop, with a reason, any value the database cannot hold or that cannot be true."""
-    today = timezone.now().date()
+    today = datetime.now(UTC).date()
     if result.amount is not None and not extraction.sane_amount(result.amount):
         result.reasons.append(f"amount dropped: {str(result.amount)[:30]} does not fit numeric(12,2)")
         result.amount = None

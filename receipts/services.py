@@ -65,9 +65,11 @@ def receipt_rows(*, account: GmailAccount, run: SyncRun | None,
     attachments: list[dict[str, object]] = []
     for message_id, draft in unique.items():
         seen: set[str] = set()
+        kept = 0
         for attachment in draft.parsed.attachments:
-            values = _attachment_values(attachment, seen)
+            values = _attachment_values(attachment, seen, store=kept < settings.ATTACHMENTS_MAX_PER_RECEIPT)
             if values is not None:
+                kept += not values["skipped_reason"]
                 attachments.append(values | {"created_at": now, "gmail_message_id": message_id})
     return receipts, attachments
 
@@ -118,10 +120,11 @@ def attachment_store(*, receipt: Receipt, attachment: Attachment) -> ReceiptAtta
     return ReceiptAttachment.objects.create(receipt=receipt, **values) if values is not None else None
 
 
-def _attachment_values(attachment: Attachment, seen: set[str]) -> dict[str, object] | None:
+def _attachment_values(attachment: Attachment, seen: set[str], *, store: bool = True) -> dict[str, object] | None:
     """The attachment's row (its receipt aside) with its file saved, or None for a file not
     kept: not a PDF or an image, or the same file already attached to this receipt (``seen``
-    holds their digests)."""
+    holds their digests). Without ``store`` (the receipt has its ATTACHMENTS_MAX_PER_RECEIPT
+    files already) the file is listed with that reason, not saved."""
     content_type = sniff_content_type(attachment.data)
     if content_type not in STORED_TYPES:
         return None
@@ -139,7 +142,9 @@ def _attachment_values(attachment: Attachment, seen: set[str]) -> dict[str, obje
         "skipped_reason": "",
     }
     limit = settings.ATTACHMENT_MAX_BYTES
-    if len(attachment.data) > limit:
+    if not store:
+        values["skipped_reason"] = f"more than ATTACHMENTS_MAX_PER_RECEIPT ({settings.ATTACHMENTS_MAX_PER_RECEIPT}) files"
+    elif len(attachment.data) > limit:
         values["skipped_reason"] = f"larger than ATTACHMENT_MAX_BYTES ({len(attachment.data)} > {limit} bytes)"
     else:
         values["file"] = store_content(attachment.data, digest)

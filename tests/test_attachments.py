@@ -302,3 +302,23 @@ def test_one_statement_stores_new_receipts_their_files_and_the_runs_progress_or_
         child_unique=["receipt", "sha256"], update=SyncRun, where={"pk": run.pk}, values={},
         increments={"messages_scanned": 1},
         count_into="saved_receipts", rest_into=("skipped_count", 1)) == 1
+
+
+@pytest.mark.django_db
+def test_a_receipt_keeps_at_most_its_share_of_files_and_lists_the_rest(settings) -> None:
+    """GIVEN a receipt mailed with 8 distinct PDFs and a cap of 5 WHEN it is stored THEN 5 files
+    are saved and the other 3 are listed with the reason, without their bytes."""
+    settings.ATTACHMENTS_MAX_PER_RECEIPT = 5
+    msg = EmailMessage()
+    msg["From"] = "Northwind <billing@northwind.example>"
+    msg["Subject"] = "Invoice 9"
+    msg.set_content("Invoice number: N-9\nTotal: 9.50 GBP")
+    for number in range(8):
+        msg.add_attachment(simple_pdf([f"Page {number}"]), maintype="application", subtype="pdf", filename=f"p{number}.pdf")
+    parsed = parse_email(msg.as_bytes())
+    account = GmailAccountFactory()
+    assert receipts_store(account=account, run=None, drafts=[ReceiptDraft("m9", "t", parsed, recognise(parsed), None)]) == 1
+    rows = list(ReceiptAttachment.objects.filter(receipt__gmail_message_id="m9").order_by("pk"))
+    assert len(rows) == 8
+    assert [bool(row.file) for row in rows] == [True] * 5 + [False] * 3
+    assert all(row.skipped_reason == "more than ATTACHMENTS_MAX_PER_RECEIPT (5) files" for row in rows[5:])

@@ -218,6 +218,33 @@ def test_a_message_of_too_many_parts_is_one_error_between_two_receipts(emulator,
     _assert_exact(run)
 
 
+def test_a_row_the_database_refuses_is_that_messages_error_and_its_group_is_stored(emulator, settings, monkeypatch) -> None:
+    """GIVEN three receipts in one commit group, one with a value the database's check refuses
+    WHEN they are stored THEN the other two are, the refused one is one error, the run completes
+    and its message says nothing of the row."""
+    settings.EXAMINE_IN_SANDBOX = False
+    account = _account()
+    _start(account, run_to_completion=True)
+    now = timezone.now()
+    ids = [emulator.mailbox.add(_receipt_mail(f"Your receipt from Zoom #{n}", "$14.99", now)).id for n in (21, 22, 23)]
+    real = engine.recognise
+
+    def poisoned(parsed):
+        result = real(parsed)
+        if parsed.subject.endswith("#22"):
+            result.currency = "E1"  # as if no check had run: chk_receipt_currency refuses it
+        return result
+
+    monkeypatch.setattr(engine, "recognise", poisoned)
+    run = sync_start(account=account, mode=SyncRun.Mode.INCREMENTAL, run_to_completion=True)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.COMPLETED and not run.error_message
+    assert (run.messages_scanned, run.saved_receipts, run.errors_count) == (3, 2, 1)
+    stored = set(Receipt.objects.filter(account=account, gmail_message_id__in=ids).values_list("gmail_message_id", flat=True))
+    assert stored == {ids[0], ids[2]}
+    _assert_exact(run)
+
+
 def test_incremental_after_backfill_fetches_only_the_new_mail(emulator) -> None:
     account = _account()
     _start(account, run_to_completion=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import email
 import email.header
+import email.parser
 import email.policy
 import hashlib
 import mailbox as std_mailbox
@@ -47,6 +48,14 @@ class EmulatedMessage:
         return email.message_from_bytes(self.raw, policy=email.policy.compat32)
 
     def snippet(self) -> str:
+        """The first text of the message, or "" for one the standard library cannot walk (Gmail
+        serves every message, however it is built)."""
+        try:
+            return self._snippet()
+        except (RecursionError, MemoryError, ValueError, LookupError, TypeError):
+            return ""
+
+    def _snippet(self) -> str:
         for part in self.parsed.walk():
             if part.get_content_type() == "text/plain" and not part.get_filename():
                 payload = part.get_payload(decode=True) or b""
@@ -207,7 +216,8 @@ class Mailbox:
     def add(self, raw: bytes, *, fallback_ms: int = 0, labels: list[str] | None = None,
             internal_date_ms: int | None = None) -> EmulatedMessage:
         """Deliver a message; it gets the next history id, as new mail does in Gmail."""
-        parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+        # Only the headers: a message of any depth or size is delivered, as Gmail delivers it.
+        parsed = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw, headersonly=True)
         # mbox "From " lines and Gmail's own label header are not part of the delivered message.
         label_ids = labels or _labels(parsed)
         when = internal_date_ms if internal_date_ms is not None else _internal_date_ms(parsed, fallback_ms)
