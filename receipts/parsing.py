@@ -27,6 +27,7 @@ from selectolax.lexbor import LexborHTMLParser
 logger = logging.getLogger(__name__)
 
 PDF_TEXT_PAGES = 5
+PDF_TEXT_CHARS_PER_PAGE = 100_000  # a page made of 400,000 text operators gives its first 100,000 characters
 PDF_TEXT_MAX_BYTES = 15 * 1024 * 1024
 MAX_DEPTH = 20
 EMBEDDED_MESSAGE_TYPES = {"message/rfc822", "message/news", "message/global"}
@@ -173,6 +174,7 @@ def _bounded_text(page: object, text_page: object) -> str:
     count = pdfium_c.FPDFText_GetBoundedText(text_page, *corners, None, 0)
     if count <= 0:
         return ""
+    count = min(count, PDF_TEXT_CHARS_PER_PAGE)
     buffer = (ctypes.c_ushort * count)()
     pdfium_c.FPDFText_GetBoundedText(text_page, *corners, buffer, count)
     return bytes(buffer).decode("utf-16-le", errors="ignore")
@@ -190,7 +192,7 @@ def _pypdf_text(data: bytes) -> str:
                 return ""
         chunks = []
         for page in reader.pages[:PDF_TEXT_PAGES]:
-            chunks.append(page.extract_text() or "")
+            chunks.append((page.extract_text() or "")[:PDF_TEXT_CHARS_PER_PAGE])
         return "\n".join(chunks)
     except Exception as exc:  # pypdf raises many kinds on damaged files
         logger.debug("pdf text extraction failed: %s", exc)
@@ -205,10 +207,13 @@ class MessageRefused(ValueError):
 # the raw bytes in one linear pass, before a parser (whose cost or stack grows with the parts
 # and their nesting) is handed the message.
 MAX_PARTS = 500
+MAX_MESSAGE_BYTES = 60 * 1024 * 1024  # Gmail takes mail of up to 50 MB
 _PART_HEADER_RE = re.compile(rb"^content-type[ \t]*:", re.IGNORECASE | re.MULTILINE)
 
 
 def check_bounds(raw: bytes) -> None:
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise MessageRefused(f"larger than {MAX_MESSAGE_BYTES // (1024 * 1024)} MB")
     for count, _ in enumerate(_PART_HEADER_RE.finditer(raw), start=1):
         if count > MAX_PARTS:
             raise MessageRefused(f"more than {MAX_PARTS} MIME parts")

@@ -83,7 +83,8 @@ class Sandbox:
                 raise MessageFailed("timeout", f"more than {self.limits.seconds:g} s") from None
             except EOFError:
                 code = self._discard()
-                reason = "memory" if code in (-signal.SIGKILL, -signal.SIGABRT) else "crashed"
+                reason = ("memory" if code in (-signal.SIGKILL, -signal.SIGABRT) else
+                          "timeout" if code == -signal.SIGXCPU else "crashed")
                 raise MessageFailed(reason, f"the reader ended with code {code}") from None
             self._served += 1
             if self._served >= self.limits.messages_per_child:
@@ -106,7 +107,7 @@ class Sandbox:
     def _ensure_child(self) -> subprocess.Popen[bytes]:
         if self._child is None or self._child.poll() is not None:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "receipts.sandbox", str(self.limits.memory_bytes)],
+                [sys.executable, "-m", "receipts.sandbox", str(self.limits.memory_bytes), str(self.limits.seconds)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=str(ROOT), env=_child_env(),
                 start_new_session=True,  # a Ctrl-C meant for the sync is not the child's
             )
@@ -174,11 +175,12 @@ def shared_sandbox() -> Sandbox:
         return _shared
 
 
-def _serve(memory_bytes: int) -> None:
+def _serve(memory_bytes: int, cpu_seconds: float) -> None:
     """The child's loop: a message in, its reading out, until stdin closes."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
     from receipts.parsing import MessageRefused, parse_email
     from receipts.recognition import recognise
 
@@ -189,6 +191,11 @@ def _serve(memory_bytes: int) -> None:
             return
         (size,) = _HEADER.unpack(header)
         raw = pickle.loads(stdin.read(size))
+        # CPU time for this message, beside the parent's wall-clock limit: the kernel stops a child
+        # that spins (SIGXCPU) even if nobody is waiting for it any more.
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(usage.ru_utime + usage.ru_stime + cpu_seconds) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (soft if cpu_hard == resource.RLIM_INFINITY else min(soft, cpu_hard), cpu_hard))
         try:
             parsed = parse_email(raw)
             recognition = recognise(parsed)
@@ -212,4 +219,4 @@ def _serve(memory_bytes: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), float(sys.argv[2]))

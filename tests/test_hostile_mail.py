@@ -8,6 +8,7 @@ base64, a one-megabyte header).
 """
 from __future__ import annotations
 
+import io
 import resource
 import time
 from collections.abc import Iterator
@@ -54,11 +55,30 @@ def _hostile() -> dict[str, bytes]:
     cut = simple_pdf(["Total: 12.00 USD"])
     import base64
 
+    def e_invoice(currency: str, total: str) -> bytes:
+        from pypdf import PdfWriter
+
+        writer = PdfWriter()
+        writer.add_blank_page(width=595, height=842)
+        writer.add_attachment("factur-x.xml", (
+            "<CrossIndustryInvoice><ExchangedDocument><ID>RE-42</ID></ExchangedDocument><SellerTradeParty><Name>Acme"
+            f"</Name></SellerTradeParty><InvoiceCurrencyCode>{currency}</InvoiceCurrencyCode><GrandTotalAmount>{total}"
+            "</GrandTotalAmount></CrossIndustryInvoice>").encode())
+        out = io.BytesIO()
+        writer.write(out)
+        msg = EmailMessage()
+        msg["From"], msg["Subject"], msg["Date"] = "Acme Rechnung <rechnung@acme.example>", "Ihre Rechnung RE-42", format_datetime(NOW)
+        msg.set_content("Guten Tag, anbei Ihre Rechnung RE-42.")
+        msg.add_attachment(out.getvalue(), maintype="application", subtype="pdf", filename="rechnung-RE-42.pdf")
+        return msg.as_bytes()
+
     return {
         "blank lines": (_headers("Fwd: your receipt", "text/plain; charset=utf-8")
                         + "\r\n---------- Forwarded message ---------\r\n" + "\r\n" * 1_000_000 + "From: A <a@b.co>\r\n").encode(),
         "too large a total": (_headers("Your receipt #5512", "text/plain; charset=utf-8")
                               + "\r\nReceipt number 5512\r\nPaid with Visa\r\nGrand total: 99999999999999.99\r\n").encode(),
+        "an e-invoice in currency E1": e_invoice("E1", "10.00"),
+        "an e-invoice of NaN": e_invoice("EUR", "NaN"),
         "deep nesting": (_headers("nested", "multipart/mixed; boundary=b0") + "\r\n" + nested).encode(),
         "pdf bomb": bomb.as_bytes(),
         "20,000 pdfs": (_headers("Your invoices", "multipart/mixed; boundary=b") + "\r\n" + many + "--b--\r\n").encode(),
@@ -101,20 +121,30 @@ def _wait(run: SyncRun, seconds: float = 300) -> SyncRun:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("in_thread", [False, True], ids=["in the caller", "RUN_SYNCS_IN_THREAD"])
+@pytest.mark.parametrize("mode", ["in the caller", "RUN_SYNCS_IN_THREAD", "sliced"])
 def test_a_run_over_hostile_mail_saves_every_good_receipt_and_counts_every_message(hostile_emulator, settings,
-                                                                                  in_thread: bool) -> None:
+                                                                                  mode: str) -> None:
+    """GIVEN each hostile message between two good receipts WHEN a run reads them (to completion,
+    in a thread of its own, or in one-second slices that resume from their checkpoints) THEN it
+    completes, every message is fetched and counted once, every good receipt is saved, and the
+    values of the hostile ones that are receipts are ones the database can hold."""
     emulator, good, bad = hostile_emulator
-    settings.RUN_SYNCS_IN_THREAD = in_thread
+    settings.RUN_SYNCS_IN_THREAD = mode == "RUN_SYNCS_IN_THREAD"
     account = GmailAccountFactory(email="owner@example.com", refresh_token="demo-refresh-token")
     started = time.monotonic()
+    sliced = {"run_to_completion": False, "max_seconds_per_run": 1} if mode == "sliced" else {"run_to_completion": True}
     run = _wait(sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=NOW.date(), to_date=NOW.date(),
-                           run_to_completion=True))
+                           **sliced))
     assert run.status == SyncRun.Status.COMPLETED, run.error_message
     assert run.messages_scanned == len(good) + len(bad)  # each message once
+    assert mode != "sliced" or run.slices_count > 1, run.slices_count  # it did pause and resume
     assert run.saved_receipts + run.skipped_count + run.errors_count == run.messages_scanned
     stored = set(Receipt.objects.filter(account=account).values_list("gmail_message_id", flat=True))
     assert set(good) <= stored  # every good receipt, on either side of every hostile message
+    assert set(emulator.fetches) == set(good) | set(bad) and set(emulator.fetches.values()) == {1}  # none read twice
+    for receipt in Receipt.objects.filter(account=account, gmail_message_id__in=bad):
+        assert receipt.currency == "" or (len(receipt.currency) == 3 and receipt.currency.isupper())
+        assert receipt.amount is None or abs(receipt.amount) < 10**10
     assert run.errors_count >= 3  # the nesting and the 20,000 parts refused, the bomb out of memory
     assert time.monotonic() - started < 600
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000  # KiB: this process stayed small

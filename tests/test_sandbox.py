@@ -73,7 +73,10 @@ def test_a_refusal_in_the_child_is_the_same_refusal(sandbox) -> None:
     assert sandbox.examine(_receipt())[1].is_receipt
 
 
-def test_a_child_that_dies_on_a_message_is_replaced_and_the_message_is_an_error(sandbox) -> None:
+@pytest.mark.parametrize(("sig", "reason"), [(signal.SIGSEGV, "crashed"), (signal.SIGXCPU, "timeout"),
+                                             (signal.SIGABRT, "memory")])
+def test_a_child_that_dies_on_a_message_is_replaced_and_the_message_is_an_error(sandbox, sig, reason) -> None:
+    """A parser's segfault, the kernel's CPU limit (SIGXCPU), a failed allocation's abort."""
     assert sandbox.examine(_receipt())[1].is_receipt
     child = sandbox._child
     assert child is not None
@@ -89,10 +92,10 @@ def test_a_child_that_dies_on_a_message_is_replaced_and_the_message_is_an_error(
     worker = threading.Thread(target=examine)
     worker.start()
     time.sleep(0.2)
-    os.kill(child.pid, signal.SIGSEGV)
+    os.kill(child.pid, sig)
     os.kill(child.pid, signal.SIGCONT)
     worker.join(10)
-    assert len(outcome) == 1 and isinstance(outcome[0], MessageFailed) and outcome[0].reason == "crashed"
+    assert len(outcome) == 1 and isinstance(outcome[0], MessageFailed) and outcome[0].reason == reason
     assert sandbox.examine(_receipt("$20.00"))[1].amount is not None  # a new child
     assert sandbox._child is not None and sandbox._child.pid != child.pid
 
