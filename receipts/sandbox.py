@@ -160,14 +160,18 @@ def _read_answer(child: subprocess.Popen[bytes], deadline: float) -> tuple[str, 
 
 
 _shared: Sandbox | None = None
+_shared_pid = 0
 _shared_lock = threading.Lock()
 
 
 def shared_sandbox() -> Sandbox:
-    """The process's sandbox, started on first use, with the limits from the settings."""
-    global _shared
+    """The process's sandbox, started on first use, with the limits from the settings. A forked
+    process (a prefork worker, a web server's worker) gets one of its own: the pipes of the one
+    it inherited belong to its parent."""
+    global _shared, _shared_pid
     with _shared_lock:
-        if _shared is None:
+        if _shared is None or _shared_pid != os.getpid():
+            _shared_pid = os.getpid()
             from django.conf import settings
 
             _shared = Sandbox(Limits(memory_bytes=int(settings.SANDBOX_MEMORY_MB) << 20,

@@ -142,3 +142,21 @@ def test_a_pdf_bomb_costs_the_child_its_memory_not_the_run(sandbox) -> None:
     else:  # a reader that bounds what it inflates is fine too: it must still have answered
         assert parsed.subject == "Invoice 7" and recognition is not None
     assert sandbox.examine(_receipt())[1].is_receipt
+
+
+def test_a_forked_process_gets_a_sandbox_of_its_own(settings) -> None:
+    """The pipes of an inherited sandbox are the parent's: a fork must not write to them."""
+    from receipts import sandbox as module
+
+    parent = module.shared_sandbox()
+    assert module.shared_sandbox() is parent
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether it got a new one, then leave at once
+        os.close(read_end)
+        os.write(write_end, b"1" if module.shared_sandbox() is not parent else b"0")
+        os._exit(0)
+    os.close(write_end)
+    answer = os.read(read_end, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
