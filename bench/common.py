@@ -95,6 +95,42 @@ class EmulatorProcess:
         self.process.wait(timeout=15)
 
 
+def _hwm_kb(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/status").read_text().split("VmHWM:")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def peak_rss_mb(command: list[str], env: dict[str, str], *, stdout: Path | None = None) -> tuple[float, float, float]:
+    """Run a command and return its peak RSS (the kernel's VmHWM, read until it exits), the sum
+    of its child processes' peaks (the sandbox that reads the messages), and its duration.
+
+    Not ru_maxrss from wait4: a child forked from a large parent reports the parent's size."""
+    started = time.monotonic()
+    out = stdout.open("wb") if stdout else subprocess.DEVNULL
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.DEVNULL)
+    peak_kb = 0
+    children: dict[int, int] = {}
+    while process.poll() is None:
+        peak_kb = max(peak_kb, _hwm_kb(process.pid))
+        for child in _children(process.pid):
+            children[child] = max(children.get(child, 0), _hwm_kb(child))
+        time.sleep(0.2)
+    if stdout:
+        out.close()  # type: ignore[union-attr]
+    if process.returncode != 0:
+        raise RuntimeError(f"sync failed with exit code {process.returncode}")
+    return peak_kb / 1024.0, sum(children.values()) / 1024.0, time.monotonic() - started
+
+
 def write(name: str, result: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **result}

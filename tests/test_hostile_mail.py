@@ -1,95 +1,23 @@
-"""A mailbox of hostile and odd mail, each message between two good receipts: the run completes,
-every good receipt is saved, every hostile message is counted once, and nothing dies.
-
-The mail is made here (nothing downloaded): a forward of a megabyte of blank lines, totals too
-large for the database, 40,000 nested multiparts, a PDF that inflates to a gigabyte, 20,000 tiny
-PDFs, and the odd-but-harmless (an unknown charset, a NUL in a charset parameter, cut-short
-base64, a one-megabyte header).
-"""
+"""A mailbox of hostile and odd mail (gmail_sync/emulator/hostile.py), each message between two
+good receipts: the run completes, every good receipt is saved, every hostile message is counted
+once, and nothing dies."""
 from __future__ import annotations
 
-import io
 import resource
 import time
 from collections.abc import Iterator
-from email.message import EmailMessage
-from email.utils import format_datetime
 
 import pytest
 from django.utils import timezone
 
 from gmail_sync.emulator import EmulatorOptions, GmailEmulator, Mailbox
-from gmail_sync.emulator.pdf import simple_pdf
+from gmail_sync.emulator.hostile import good_receipt, hostile_messages
 from gmail_sync.models import SyncRun
 from gmail_sync.services import sync_start
 from receipts.models import Receipt
 from tests.factories import GmailAccountFactory
-from tests.test_sandbox import _pdf_bomb
 
 NOW = timezone.now()
-
-
-def _good(number: int) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Zoom <billing@zoom.us>"
-    msg["To"] = "owner@example.com"
-    msg["Subject"] = f"Your receipt from Zoom #{number}"
-    msg["Date"] = format_datetime(NOW)
-    msg.set_content(f"Thanks for your payment.\nInvoice number: INV-{number}\nTotal paid: ${number}.99\n")
-    return msg.as_bytes()
-
-
-def _headers(subject: str, content_type: str, extra: str = "") -> str:
-    return (f"From: Someone <someone@example.com>\r\nTo: owner@example.com\r\nSubject: {subject}\r\n"
-            f"Date: {format_datetime(NOW)}\r\n{extra}Content-Type: {content_type}\r\n")
-
-
-def _hostile() -> dict[str, bytes]:
-    nested = "".join(f"--b{i}\r\nContent-Type: multipart/mixed; boundary=b{i + 1}\r\n\r\n" for i in range(40_000))
-    many = "".join(f"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=p{i}.pdf\r\n"
-                   f"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n" for i in range(20_000))
-    bomb = EmailMessage()
-    bomb["From"], bomb["Subject"], bomb["Date"] = "Billing <billing@example.com>", "Invoice 7", format_datetime(NOW)
-    bomb.set_content("Please find your invoice attached.")
-    bomb.add_attachment(_pdf_bomb(1 << 30), maintype="application", subtype="pdf", filename="invoice.pdf")
-    cut = simple_pdf(["Total: 12.00 USD"])
-    import base64
-
-    def e_invoice(currency: str, total: str) -> bytes:
-        from pypdf import PdfWriter
-
-        writer = PdfWriter()
-        writer.add_blank_page(width=595, height=842)
-        writer.add_attachment("factur-x.xml", (
-            "<CrossIndustryInvoice><ExchangedDocument><ID>RE-42</ID></ExchangedDocument><SellerTradeParty><Name>Acme"
-            f"</Name></SellerTradeParty><InvoiceCurrencyCode>{currency}</InvoiceCurrencyCode><GrandTotalAmount>{total}"
-            "</GrandTotalAmount></CrossIndustryInvoice>").encode())
-        out = io.BytesIO()
-        writer.write(out)
-        msg = EmailMessage()
-        msg["From"], msg["Subject"], msg["Date"] = "Acme Rechnung <rechnung@acme.example>", "Ihre Rechnung RE-42", format_datetime(NOW)
-        msg.set_content("Guten Tag, anbei Ihre Rechnung RE-42.")
-        msg.add_attachment(out.getvalue(), maintype="application", subtype="pdf", filename="rechnung-RE-42.pdf")
-        return msg.as_bytes()
-
-    return {
-        "blank lines": (_headers("Fwd: your receipt", "text/plain; charset=utf-8")
-                        + "\r\n---------- Forwarded message ---------\r\n" + "\r\n" * 1_000_000 + "From: A <a@b.co>\r\n").encode(),
-        "too large a total": (_headers("Your receipt #5512", "text/plain; charset=utf-8")
-                              + "\r\nReceipt number 5512\r\nPaid with Visa\r\nGrand total: 99999999999999.99\r\n").encode(),
-        "an e-invoice in currency E1": e_invoice("E1", "10.00"),
-        "an e-invoice of NaN": e_invoice("EUR", "NaN"),
-        "deep nesting": (_headers("nested", "multipart/mixed; boundary=b0") + "\r\n" + nested).encode(),
-        "pdf bomb": bomb.as_bytes(),
-        "20,000 pdfs": (_headers("Your invoices", "multipart/mixed; boundary=b") + "\r\n" + many + "--b--\r\n").encode(),
-        "unknown charset": (_headers("Receipt", "text/plain; charset=x-klingon") + "\r\nTotal paid: $5.00\r\n").encode(),
-        "nul in charset": (_headers("Receipt", 'text/plain; charset="utf-8\x00"') + "\r\nTotal paid: $5.00\r\n").encode(),
-        "cut-short base64": (_headers("Invoice", "multipart/mixed; boundary=c") + "\r\n--c\r\nContent-Type: text/plain\r\n\r\n"
-                             "Invoice attached. Total: $12.00\r\n--c\r\nContent-Type: application/pdf\r\n"
-                             "Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(cut).decode()[:-37]
-                             + "\r\n").encode(),
-        "1 MB header": (_headers("Receipt " + "x" * 1_000_000, "text/plain; charset=utf-8") + "\r\nTotal paid: $5.00\r\n").encode(),
-    }
 
 
 @pytest.fixture
@@ -98,11 +26,11 @@ def hostile_emulator(settings) -> Iterator[tuple[GmailEmulator, list[str], list[
     good: list[str] = []
     bad: list[str] = []
     number = 100
-    for raw in _hostile().values():
-        good.append(box.add(_good(number)).id)
+    for raw in hostile_messages(NOW).values():
+        good.append(box.add(good_receipt(number, NOW)).id)
         bad.append(box.add(raw).id)
         number += 1
-    good.append(box.add(_good(number)).id)
+    good.append(box.add(good_receipt(number, NOW)).id)
     with GmailEmulator(box, EmulatorOptions(seed=3)) as emu:
         settings.GMAIL_API_ROOT_URL = emu.url
         settings.GOOGLE_TOKEN_URI = emu.token_uri

@@ -5,11 +5,11 @@ import os
 import signal
 import threading
 import time
-import zlib
 from email.message import EmailMessage
 
 import pytest
 
+from gmail_sync.emulator.hostile import pdf_bomb
 from receipts.parsing import MessageRefused, parse_email
 from receipts.recognition import recognise
 from receipts.sandbox import Limits, MessageFailed, Sandbox
@@ -22,32 +22,6 @@ def _receipt(total: str = "$14.99") -> bytes:
     msg["Date"] = "Mon, 04 Mar 2024 10:00:00 +0000"
     msg.set_content(f"Thanks for your payment.\nInvoice number: INV-7\nTotal paid: {total}\n")
     return msg.as_bytes()
-
-
-def _pdf_bomb(inflated: int) -> bytes:
-    """A one-page PDF whose content stream is a few hundred KB of deflate that inflates to ``inflated``
-    bytes of text operators."""
-    packer = zlib.compressobj(9)
-    chunk = b"BT /F1 1 Tf (a) Tj ET\n" * 40_000
-    parts = [packer.compress(chunk) for _ in range(inflated // len(chunk))]
-    stream = b"".join(parts) + packer.flush()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length " + str(len(stream)).encode() + b" /Filter /FlateDecode >>\nstream\n" + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 @pytest.fixture
@@ -132,7 +106,7 @@ def test_a_pdf_bomb_costs_the_child_its_memory_not_the_run(sandbox) -> None:
     msg["From"] = "Billing <billing@example.com>"
     msg["Subject"] = "Invoice 7"
     msg.set_content("Please find your invoice attached.")
-    msg.add_attachment(_pdf_bomb(1 << 30), maintype="application", subtype="pdf", filename="invoice.pdf")
+    msg.add_attachment(pdf_bomb(1 << 30), maintype="application", subtype="pdf", filename="invoice.pdf")
     raw = msg.as_bytes()
     assert len(raw) < 20 << 20
     try:
