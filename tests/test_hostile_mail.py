@@ -57,6 +57,7 @@ def test_a_run_over_hostile_mail_saves_every_good_receipt_and_counts_every_messa
     completes, every message is fetched and counted once, every good receipt is saved, and the
     values of the hostile ones that are receipts are ones the database can hold."""
     emulator, good, bad = hostile_emulator
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # no Celery worker here, with or without REDIS_URL
     settings.RUN_SYNCS_IN_THREAD = mode == "RUN_SYNCS_IN_THREAD"
     account = GmailAccountFactory(email="owner@example.com", refresh_token="demo-refresh-token")
     started = time.monotonic()
