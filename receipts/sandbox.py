@@ -66,15 +66,18 @@ class Sandbox:
         out of memory or time or died on it, and ``receipts.parsing.MessageRefused`` (re-raised
         from the child) when the message was refused by design."""
         with self._lock:
-            child = self._ensure_child()
-            assert child.stdin is not None and child.stdout is not None
             payload = pickle.dumps(raw, protocol=pickle.HIGHEST_PROTOCOL)
-            try:
-                child.stdin.write(_HEADER.pack(len(payload)) + payload)
-                child.stdin.flush()
-            except (BrokenPipeError, OSError):
-                self._discard()
-                raise MessageFailed("crashed", "the reader was gone before the message was sent") from None
+            for attempt in (1, 2):  # a child that died while idle is replaced, and the message sent again
+                child = self._ensure_child()
+                assert child.stdin is not None and child.stdout is not None
+                try:
+                    child.stdin.write(_HEADER.pack(len(payload)) + payload)
+                    child.stdin.flush()
+                    break
+                except (BrokenPipeError, OSError):
+                    self._discard()
+                    if attempt == 2:
+                        raise MessageFailed("crashed", "no reader would take the message") from None
             deadline = time.monotonic() + self.limits.seconds
             try:
                 answer = _read_answer(child, deadline)
