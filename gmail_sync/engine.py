@@ -476,10 +476,15 @@ class SliceRunner:
             ):
                 raise LostOwnership()
             run.refresh_from_db()
-            account_fields: dict[str, Any] = {"last_synced_at": now}
-            if run.history_id_at_start:
-                account_fields["last_history_id"] = run.history_id_at_start
-            GmailAccount.objects.filter(pk=run.account_id).update(**account_fields)
+            # Only a run that reached from the account's last synced point up to now moves that
+            # point: a back-fill of an old month, or of the last week after a month unsynced, would
+            # otherwise make the next incremental sync skip the mail in between.
+            account = GmailAccount.objects.select_for_update().get(pk=run.account_id)
+            if _covers_up_to_now(run, account):
+                account_fields: dict[str, Any] = {"last_synced_at": run.started_at or now}
+                if run.history_id_at_start:
+                    account_fields["last_history_id"] = run.history_id_at_start
+                GmailAccount.objects.filter(pk=run.account_id).update(**account_fields)
         rate = run.messages_per_second or 0
         logger.info("🔔 JOB_DONE %s messages_per_second=%s", counters(run), rate)
         return SliceResult(run.pk, "completed", run.status)
@@ -511,6 +516,22 @@ class SliceRunner:
             logger.error("❌ RUN_FAILED %s error=%s", counters(run), message)
             return SliceResult(run.pk, "failed", run.status)
         return SliceResult(run.pk, "lost", run.status)
+
+
+def _covers_up_to_now(run: SyncRun, account: GmailAccount) -> bool:
+    """Whether ``run`` examined everything from the account's last synced point to its own start:
+    a history scan always does; a range scan when it ends no earlier than the day it started and
+    begins no later than the day of the last synced point (any day, when there was none)."""
+    if run.start_history_id:
+        return True
+    if run.from_date is None or run.to_date is None:
+        return False
+    started = timezone.localdate(run.started_at or timezone.now(), timezone=dates.zone())
+    if run.to_date < started:
+        return False
+    if account.last_synced_at is None:
+        return True
+    return run.from_date <= timezone.localdate(account.last_synced_at, timezone=dates.zone())
 
 
 def run_slice(run_id: int, **kwargs: Any) -> SliceResult:

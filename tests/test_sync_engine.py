@@ -22,7 +22,7 @@ from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-FROM, TO = SAMPLE_END - timedelta(days=370), SAMPLE_END
+FROM = SAMPLE_END - timedelta(days=370)
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +59,7 @@ def _assert_exact(run: SyncRun) -> None:
 def _start(account: GmailAccount, **kw: Any) -> SyncRun:
     kw.setdefault("mode", SyncRun.Mode.FULL_BACKFILL)
     kw.setdefault("from_date", FROM)
-    kw.setdefault("to_date", TO)
+    kw.setdefault("to_date", timezone.localdate())  # up to now: a range that covers it moves the history id
     run = sync_start(account=account, **kw)
     run.refresh_from_db()
     return run
@@ -243,6 +243,42 @@ def test_a_row_the_database_refuses_is_that_messages_error_and_its_group_is_stor
     stored = set(Receipt.objects.filter(account=account, gmail_message_id__in=ids).values_list("gmail_message_id", flat=True))
     assert stored == {ids[0], ids[2]}
     _assert_exact(run)
+
+
+def test_a_backfill_of_old_mail_does_not_move_where_the_next_incremental_sync_starts(emulator) -> None:
+    """GIVEN a sync up to now, then new mail, then a back-fill of an old month and a back-fill of
+    only the last days WHEN an incremental sync runs THEN it reads the new mail: neither back-fill
+    covered the time since the first sync, so neither moved the account's history id."""
+    account = _account()
+    first = sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, months_back=1, run_to_completion=True)
+    account.refresh_from_db()
+    history, synced = account.last_history_id, account.last_synced_at
+    assert history
+    new_ids = _deliver_five(emulator)
+    today = timezone.localdate()
+    old = sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=today - timedelta(days=400),
+                     to_date=today - timedelta(days=370), run_to_completion=True)
+    old.refresh_from_db()
+    assert old.status == SyncRun.Status.COMPLETED
+    account.refresh_from_db()
+    assert (account.last_history_id, account.last_synced_at) == (history, synced)
+    first.refresh_from_db()
+    # A range that ends today but starts after the first sync's day leaves a gap too; simulate a
+    # first sync made weeks ago by moving its point back.
+    type(account).objects.filter(pk=account.pk).update(last_synced_at=synced - timedelta(days=20))
+    recent = sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=today - timedelta(days=2), to_date=today,
+                        run_to_completion=True)
+    recent.refresh_from_db()
+    assert recent.status == SyncRun.Status.COMPLETED
+    account.refresh_from_db()
+    assert account.last_history_id == history
+    emulator.reset_counts()
+    incremental = sync_start(account=account, mode=SyncRun.Mode.INCREMENTAL, run_to_completion=True)
+    incremental.refresh_from_db()
+    assert incremental.start_history_id == history
+    assert set(new_ids) <= set(emulator.fetches)
+    account.refresh_from_db()
+    assert account.last_history_id != history  # the incremental sync covered up to now: it moves the point
 
 
 def test_incremental_after_backfill_fetches_only_the_new_mail(emulator) -> None:
