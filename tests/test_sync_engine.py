@@ -22,7 +22,7 @@ from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-FROM = SAMPLE_END - timedelta(days=370)
+FROM, TO = SAMPLE_END - timedelta(days=370), SAMPLE_END  # the sample mailbox's year (other modules use TO)
 
 
 @pytest.fixture(autouse=True)
