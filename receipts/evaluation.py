@@ -132,7 +132,8 @@ def language_of(raw: bytes, name: str) -> str:
         return "he"
     if name.startswith("en_"):
         return "en"
-    return "he" if HEBREW_RE.search(parse_email(raw).body + parse_email(raw).subject) else "en"
+    parsed = parse_email(raw)
+    return "he" if HEBREW_RE.search(parsed.subject + parsed.body) else "en"
 
 
 def evaluation_items() -> Iterator[tuple[str, str, str, bytes, Expected]]:

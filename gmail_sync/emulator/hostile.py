@@ -14,7 +14,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from .pdf import simple_pdf
+from .pdf import one_page_pdf, simple_pdf
 
 
 def good_receipt(number: int, when: datetime) -> bytes:
@@ -27,36 +27,13 @@ def good_receipt(number: int, when: datetime) -> bytes:
     return msg.as_bytes()
 
 
-def _pdf(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
-def _page_with(stream: bytes, extra: bytes = b"") -> bytes:
-    return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length " + str(len(stream)).encode() + extra + b" >>\nstream\n" + stream + b"\nendstream",
-    ])
-
-
 def pdf_bomb(inflated: int) -> bytes:
     """A one-page PDF whose content stream is a few MB of deflate that inflates to ``inflated``
     bytes of text operators."""
     packer = zlib.compressobj(9)
     chunk = b"BT /F1 1 Tf (a) Tj ET\n" * 40_000
     stream = b"".join(packer.compress(chunk) for _ in range(inflated // len(chunk))) + packer.flush()
-    return _page_with(stream, b" /Filter /FlateDecode")
+    return one_page_pdf(stream, stream_options=b" /Filter /FlateDecode", encoding=b"")
 
 
 def big_pdf(size: int, seed: int = 0) -> bytes:
@@ -64,7 +41,8 @@ def big_pdf(size: int, seed: int = 0) -> bytes:
     import random
 
     noise = random.Random(seed).randbytes(size)
-    return _page_with(b"BT /F1 11 Tf 50 780 Td (Invoice total: 12.00 USD) Tj ET\n%" + noise.replace(b"\n", b" "))
+    return one_page_pdf(b"BT /F1 11 Tf 50 780 Td (Invoice total: 12.00 USD) Tj ET\n%" + noise.replace(b"\n", b" "),
+                        encoding=b"")
 
 
 def _headers(subject: str, content_type: str, when: datetime) -> str:

@@ -6,20 +6,14 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def simple_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF (Helvetica, WinAnsi) whose text a PDF library can extract line by line."""
-    stream_lines = ["BT", "/F1 11 Tf", "14 TL", "50 780 Td"]
-    for line in lines:
-        safe = line.encode("cp1252", errors="replace").decode("cp1252")
-        stream_lines.append(f"({_escape(safe)}) Tj T*")
-    stream_lines.append("ET")
-    content = "\n".join(stream_lines).encode("cp1252", errors="replace")
+def one_page_pdf(content: bytes, *, stream_options: bytes = b"", encoding: bytes = b" /Encoding /WinAnsiEncoding") -> bytes:
+    """A one-page PDF whose page draws ``content`` (a content stream) with Helvetica as /F1."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica" + encoding + b" >>",
+        b"<< /Length " + str(len(content)).encode() + stream_options + b" >>\nstream\n" + content + b"\nendstream",
     ]
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -32,6 +26,16 @@ def simple_pdf(lines: list[str]) -> bytes:
         out += f"{offset:010d} 00000 n \n".encode()
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def simple_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF (Helvetica, WinAnsi) whose text a PDF library can extract line by line."""
+    stream_lines = ["BT", "/F1 11 Tf", "14 TL", "50 780 Td"]
+    for line in lines:
+        safe = line.encode("cp1252", errors="replace").decode("cp1252")
+        stream_lines.append(f"({_escape(safe)}) Tj T*")
+    stream_lines.append("ET")
+    return one_page_pdf("\n".join(stream_lines).encode("cp1252", errors="replace"))
 
 
 def tiny_png(seed: int = 0) -> bytes:

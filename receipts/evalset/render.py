@@ -122,10 +122,6 @@ class Rendered:
     date: str = ""
 
 
-def _group(plain: str, sep: str) -> str:
-    return plain.replace(",", sep)
-
-
 def money_text(rng: random.Random, amount: Decimal, currency: str, lang: str) -> str:
     """``amount`` as such mail writes it: symbol or code, before or after, with its separators."""
     sign = "-" if amount < 0 else ""
