@@ -131,6 +131,23 @@ def peak_rss_mb(command: list[str], env: dict[str, str], *, stdout: Path | None 
     return peak_kb / 1024.0, sum(children.values()) / 1024.0, time.monotonic() - started
 
 
+def connected_worker(emulator: EmulatorProcess) -> tuple[dict[str, str], Path]:
+    """The environment of a worker process on a fresh SQLite database in a new folder, pointed at
+    ``emulator`` with no quota of its own, migrated and with the emulator's account connected."""
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp())
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false", "SECRET_KEY": "bench",
+           "ENCRYPTION_KEY": "x8f9Zs3b1b0S1pJm2ySxkVb6wQ3U0YhJc9bE3xk2nQ8=", "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "MEDIA_ROOT": f"{tmp}/media",
+           "GMAIL_API_ROOT_URL": emulator.url, "GOOGLE_TOKEN_URI": emulator.token_uri,
+           "GMAIL_QUOTA_UNITS_PER_SECOND": "1000000"}
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([PYTHON, "manage.py", "add_gmail_account", "demo@example.com", "--refresh-token",
+                    "demo-refresh-token", "--business", "Bench"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return env, tmp
+
+
 def write(name: str, result: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **result}

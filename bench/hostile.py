@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import PYTHON, ROOT, EmulatorProcess, peak_rss_mb, table, write
+from common import PYTHON, ROOT, EmulatorProcess, connected_worker, peak_rss_mb, table, write
 
 
 def build(folder: Path, *, big_pdfs: int, big_pdf_mb: int) -> dict[str, int]:
@@ -56,22 +53,12 @@ def main() -> None:
     print("writing the mailbox ...", flush=True)
     made = build(folder, big_pdfs=args.big_pdfs, big_pdf_mb=args.big_pdf_mb)
     emulator = EmulatorProcess(folder)
-    tmp = tempfile.mkdtemp()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false", "SECRET_KEY": "bench",
-           "ENCRYPTION_KEY": "x8f9Zs3b1b0S1pJm2ySxkVb6wQ3U0YhJc9bE3xk2nQ8=", "LOG_LEVEL": "WARNING",
-           "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "MEDIA_ROOT": f"{tmp}/media",
-           "GMAIL_API_ROOT_URL": emulator.url, "GOOGLE_TOKEN_URI": emulator.token_uri,
-           "GMAIL_QUOTA_UNITS_PER_SECOND": "1000000"}
-    status_file = Path(tmp) / "status.json"
     try:
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run([PYTHON, "manage.py", "add_gmail_account", "demo@example.com", "--refresh-token",
-                        "demo-refresh-token", "--business", "Bench"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-        started = time.monotonic()
+        env, tmp = connected_worker(emulator)
+        status_file = tmp / "status.json"
         worker, reader, seconds = peak_rss_mb(
             [PYTHON, "manage.py", "sync_receipts", "--months-back", "1", "--mode", "full_backfill", "--run-to-completion",
              "--json", "-v", "0"], env, stdout=status_file)
-        seconds = time.monotonic() - started
     finally:
         emulator.stop()
     progress = json.loads(status_file.read_text().strip().splitlines()[-1])["sync_run"]["progress"]

@@ -9,11 +9,8 @@ fresh SQLite database; its peak RSS is read from the kernel when it exits.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import tempfile
 
-from common import PYTHON, ROOT, EmulatorProcess, mailbox, peak_rss_mb, table, write
+from common import PYTHON, EmulatorProcess, connected_worker, mailbox, peak_rss_mb, table, write
 
 
 def main() -> None:
@@ -24,17 +21,8 @@ def main() -> None:
     for size in args.sizes:
         path = mailbox(size)
         emulator = EmulatorProcess(path)
-        tmp = tempfile.mkdtemp()
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false", "SECRET_KEY": "bench",
-               "ENCRYPTION_KEY": "x8f9Zs3b1b0S1pJm2ySxkVb6wQ3U0YhJc9bE3xk2nQ8=", "LOG_LEVEL": "WARNING",
-               "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "MEDIA_ROOT": f"{tmp}/media",
-               "GMAIL_API_ROOT_URL": emulator.url, "GOOGLE_TOKEN_URI": emulator.token_uri,
-               "GMAIL_QUOTA_UNITS_PER_SECOND": "1000000"}
         try:
-            subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-            subprocess.run([PYTHON, "manage.py", "add_gmail_account", "demo@example.com", "--refresh-token",
-                            "demo-refresh-token", "--business", "Bench"], cwd=ROOT, env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+            env, _ = connected_worker(emulator)
             rss, children_rss, seconds = peak_rss_mb([PYTHON, "manage.py", "sync_receipts", "--months-back", "36", "--mode",
                                            "full_backfill", "--run-to-completion", "-v", "0"], env)
         finally:
