@@ -109,12 +109,9 @@ def test_a_pdf_bomb_costs_the_child_its_memory_not_the_run(sandbox) -> None:
     msg.add_attachment(pdf_bomb(1 << 30), maintype="application", subtype="pdf", filename="invoice.pdf")
     raw = msg.as_bytes()
     assert len(raw) < 20 << 20
-    try:
-        parsed, recognition = sandbox.examine(raw)
-    except MessageFailed as failed:
-        assert failed.reason in {"memory", "crashed"}
-    else:  # a reader that bounds what it inflates is fine too: it must still have answered
-        assert parsed.subject == "Invoice 7" and recognition is not None
+    with pytest.raises(MessageFailed) as failed:
+        sandbox.examine(raw)
+    assert failed.value.reason in {"memory", "crashed"}
     assert sandbox.examine(_receipt())[1].is_receipt
 
 
