@@ -110,12 +110,12 @@ class PairedClient:
         self.bare_cpu += time.process_time() - cpu
         return page
 
-    def get_messages(self, ids: list[str], **kwargs: Any) -> Any:
-        fetched = self.real.get_messages(ids, **kwargs)
-        cpu = time.process_time()
-        self.bare_messages += len(self.twin.get_messages(ids, **kwargs))
-        self.bare_cpu += time.process_time() - cpu
-        return fetched
+    def iter_messages(self, ids: list[str], **kwargs: Any) -> Any:
+        for batch_ids, fetched in self.real.iter_messages(ids, **kwargs):
+            cpu = time.process_time()
+            self.bare_messages += len(self.twin.get_messages(batch_ids, **kwargs))
+            self.bare_cpu += time.process_time() - cpu
+            yield batch_ids, fetched
 
 
 def bare_fetch(client: Any, start: date, end: date) -> float:

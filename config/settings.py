@@ -140,6 +140,11 @@ GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default="https://oauth2.googlea
 GMAIL_QUOTA_UNITS_PER_SECOND = env.float("GMAIL_QUOTA_UNITS_PER_SECOND", default=100.0)
 if GMAIL_QUOTA_UNITS_PER_SECOND <= 0:
     raise ImproperlyConfigured("GMAIL_QUOTA_UNITS_PER_SECOND must be a positive number.")
+# The most one batch of messages.get may answer: a larger answer is dropped unread and its
+# messages fetched in halves (one message alone that large is that message's error).
+GMAIL_BATCH_MAX_MB = env.int("GMAIL_BATCH_MAX_MB", default=100)
+if GMAIL_BATCH_MAX_MB < 1:
+    raise ImproperlyConfigured("GMAIL_BATCH_MAX_MB must be at least 1.")
 
 # --- Sync runs --------------------------------------------------------------------------
 RUN_TO_COMPLETION = env.bool("RUN_TO_COMPLETION", default=False)

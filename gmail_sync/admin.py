@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import runs
-from .models import Business, GmailAccount, SyncRun
+from .models import Business, GmailAccount, QuarantinedMessage, SyncRun
 
 
 @admin.register(Business)
@@ -105,3 +105,15 @@ class SyncRunAdmin(admin.ModelAdmin):
     @admin.action(description="Mark selected paused runs completed")
     def mark_runs_completed(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
         _apply(request, queryset, lambda run: runs.mark_completed(run=run), "Marked completed")
+
+
+@admin.register(QuarantinedMessage)
+class QuarantinedMessageAdmin(admin.ModelAdmin):
+    """Messages that failed to be read or stored; delete a row to let the next run try it again."""
+
+    list_display = ["gmail_message_id", "account", "failures", "reason", "last_run", "updated_at"]
+    search_fields = ["gmail_message_id", "account__email"]
+    readonly_fields = ["account", "gmail_message_id", "failures", "reason", "last_run", "created_at", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -17,7 +17,8 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,12 +61,71 @@ class MessageNotFound(GmailError):
     """The message (or attachment) is gone: an error of that one message."""
 
 
+class MessageTooLarge(GmailError):
+    """Gmail's answer for this one message alone is larger than a batch may be."""
+
+
 class HistoryExpired(GmailError):
     """Gmail no longer keeps history that old; fall back to a range scan."""
 
 
 class GmailUnavailable(GmailError):
     """Transient failures went on past the retry budget."""
+
+
+class _ResponseTooLarge(Exception):
+    """A batch's answer grew past ``GMAIL_BATCH_MAX_MB``: it was dropped unread."""
+
+
+_read_limit = threading.local()
+
+
+class _CappedResponse(http.client.HTTPResponse):
+    """Reads a whole body (httplib2's ``read()``) only up to the calling thread's limit.
+
+    google-api-python-client holds a batch's answer whole, several copies of it at once while it
+    splits the parts and decodes their JSON; without a limit, a batch of large messages takes the
+    worker to several times their size.
+    """
+
+    def read(self, amt: int | None = None) -> bytes:
+        limit = getattr(_read_limit, "bytes", None)
+        if amt is not None or limit is None:
+            return super().read(amt)
+        chunks, total = [], 0
+        while chunk := super().read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                self.close()
+                raise _ResponseTooLarge(f"more than {limit} bytes")
+            chunks.append(chunk)
+        _read_limit.last = total
+        return b"".join(chunks)
+
+
+class _CappedHTTPConnection(httplib2.HTTPConnectionWithTimeout):
+    response_class = _CappedResponse
+
+
+class _CappedHTTPSConnection(httplib2.HTTPSConnectionWithTimeout):
+    response_class = _CappedResponse
+
+
+class _BatchHttp(httplib2.Http):
+    """The transport of batches: its connections read a body only up to ``_read_limit``."""
+
+    CONNECTIONS = {"http": _CappedHTTPConnection, "https": _CappedHTTPSConnection}
+
+    def request(self, uri: str, method: str = "GET", body: Any = None, headers: Any = None,
+                redirections: int = httplib2.DEFAULT_MAX_REDIRECTS, connection_type: Any = None) -> Any:
+        scheme = uri.split(":", 1)[0].lower()
+        return super().request(uri, method, body, headers, redirections,
+                               connection_type or self.CONNECTIONS.get(scheme))
+
+    def drop_connections(self) -> None:
+        for conn in self.connections.values():
+            conn.close()
+        self.connections.clear()
 
 
 class _Transient(Exception):
@@ -204,6 +264,10 @@ class GmailClient:
             scopes=SCOPES,
         )
         self.http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=timeout))
+        self._batch_transport = _BatchHttp(timeout=timeout)
+        self.batch_http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=self._batch_transport)
+        self.batch_max_bytes = int(settings.GMAIL_BATCH_MAX_MB * 1024 * 1024)
+        self._sized_batch = MAX_BATCH  # smaller for a while after a batch answered too much
         self.service = build(
             "gmail",
             "v1",
@@ -221,7 +285,7 @@ class GmailClient:
         self.max_delay = max_delay
         self._sleep = sleep
         self._random = random.Random()
-        self.stats = {"retries": 0, "batches": 0, "calls": 0}
+        self.stats = {"retries": 0, "batches": 0, "calls": 0, "oversized_batches": 0}
 
     # -- retry machinery -----------------------------------------------------------------
     def _backoff(self, attempt: int, retry_after: float | None) -> None:
@@ -302,19 +366,49 @@ class GmailClient:
         return HistoryPage(ids, body.get("nextPageToken"), str(body.get("historyId", start_history_id)))
 
     def get_messages(self, ids: Iterable[str], *, fmt: str = "raw") -> dict[str, dict[str, Any] | GmailError]:
-        """Fetch messages in batches; each id maps to its resource or to its own error.
-
-        A part that fails transiently is sent again on its own (in the next, smaller batch)
-        and never given up silently: past the retry budget the whole call raises
-        ``GmailUnavailable`` so that the caller keeps its checkpoint before this page.
-        """
-        wanted = list(dict.fromkeys(ids))
+        """Fetch messages in batches; each id maps to its resource or to its own error."""
         results: dict[str, dict[str, Any] | GmailError] = {}
-        for start in range(0, len(wanted), self.batch_size):
-            self._fetch_chunk(wanted[start:start + self.batch_size], fmt, results)
+        for _, fetched in self.iter_messages(ids, fmt=fmt):
+            results.update(fetched)
         return results
 
-    def _fetch_chunk(self, chunk: list[str], fmt: str, results: dict[str, dict[str, Any] | GmailError]) -> None:
+    def iter_messages(self, ids: Iterable[str], *, fmt: str = "raw") -> Iterator[tuple[list[str], dict[str, Any]]]:
+        """Fetch messages in batches, yielding each batch's ids (in the order given, so that what
+        was yielded is always a prefix of ``ids``) with each id's resource or its own error.
+
+        Only one batch's answer is held at a time. A part that fails transiently is sent again
+        (in the next, smaller batch) and never given up silently: past the retry budget the call
+        raises ``GmailUnavailable`` so that the caller keeps its checkpoint before this batch. A
+        batch that answers more than ``GMAIL_BATCH_MAX_MB`` is fetched again in halves, down to
+        one message, which is then that message's ``MessageTooLarge``.
+        """
+        wanted = list(dict.fromkeys(ids))
+        queue: deque[list[str]] = deque()
+        start = 0
+        while queue or start < len(wanted):
+            if not queue:
+                size = min(self.batch_size, self._sized_batch)
+                queue.append(wanted[start:start + size])
+                start += size
+            chunk = queue.popleft()
+            results: dict[str, Any] = {}
+            if self._fetch_chunk(chunk, fmt, results):
+                yield chunk, results
+                continue
+            del results
+            if len(chunk) == 1:
+                logger.warning("gmail message %s is larger than GMAIL_BATCH_MAX_MB on its own", chunk[0])
+                yield chunk, {chunk[0]: MessageTooLarge(
+                    f"Gmail's answer is larger than GMAIL_BATCH_MAX_MB ({settings.GMAIL_BATCH_MAX_MB} MB)")}
+                continue
+            logger.info("gmail batch of %d answered more than %s MB; fetching it in halves", len(chunk),
+                        settings.GMAIL_BATCH_MAX_MB)
+            middle = len(chunk) // 2
+            self._sized_batch = max(1, min(self._sized_batch, middle))
+            queue.extendleft([chunk[middle:], chunk[:middle]])
+
+    def _fetch_chunk(self, chunk: list[str], fmt: str, results: dict[str, Any]) -> bool:
+        """Fill ``results`` for every id of ``chunk``; False when the answer was too large to read."""
         pending = list(chunk)
         for attempt in range(self.max_attempts):
             transient: dict[str, _Transient] = {}
@@ -337,8 +431,13 @@ class GmailClient:
             self.bucket.acquire(COSTS["messages.get"] * len(pending))
             self.stats["batches"] += 1
             self.stats["calls"] += len(pending)
+            _read_limit.bytes = self.batch_max_bytes
             try:
-                batch.execute(http=self.http)
+                batch.execute(http=self.batch_http)
+            except _ResponseTooLarge:
+                self._batch_transport.drop_connections()
+                self.stats["oversized_batches"] += 1
+                return False
             except google.auth.exceptions.RefreshError as error:
                 if _is_revoked(error):
                     raise AccessRevoked(
@@ -352,9 +451,17 @@ class GmailClient:
                 transient = {mid: outcome for mid in pending if mid not in results}
             except TRANSPORT_ERRORS as error:
                 transient = {mid: _Transient(f"{type(error).__name__}: {error}") for mid in pending if mid not in results}
+            finally:
+                _read_limit.bytes = None
+            del batch  # it holds every part's answer until dropped
+            if getattr(_read_limit, "last", None) is not None:
+                # After large mail, batches grow back (doubling) only while their answers stay small.
+                if _read_limit.last < self.batch_max_bytes // 4:
+                    self._sized_batch = min(self.batch_size, self._sized_batch * 2)
+                _read_limit.last = None
             pending = [mid for mid in pending if mid not in results]
             if not pending:
-                return
+                return True
             if attempt + 1 < self.max_attempts:
                 retry_after = max((t.retry_after or 0.0 for t in transient.values()), default=0.0) or None
                 logger.info("gmail batch: %d of %d parts to retry", len(pending), len(chunk))

@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,7 +35,7 @@ from receipts.recognition import recognise
 from receipts.sandbox import MessageFailed, shared_sandbox
 from receipts.services import ReceiptDraft, receipt_rows, receipts_store
 
-from . import dates, runs, sql
+from . import dates, quarantine, runs, sql
 from .client import AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
 from .models import GmailAccount, SyncRun
 
@@ -47,10 +47,19 @@ PAGE_SIZE = 500  # ids per messages.list page (Gmail's maximum)
 # cost (a statement, a round trip); three batches are at most 150 messages to fetch again after
 # a killed worker, and the raw mail is dropped as each batch is examined.
 COMMIT_EVERY_BATCHES = 3
+# ... or sooner, when the receipts waiting for the commit hold this many bytes of files.
+COMMIT_EVERY_FILE_BYTES = 64 * 1024 * 1024
 PROGRESS_LOG_EVERY_SECONDS = 5.0  # RUN_PROGRESS log lines: at every page and at most this often between
 
 ClientFactory = Callable[[GmailAccount], GmailClient]
 ProgressCallback = Callable[[SyncRun], None]
+
+
+class Quarantined(Exception):
+    """Stands for a quarantined message in a fetched batch: it was not fetched."""
+
+
+QUARANTINED = Quarantined("quarantined after repeated failures")
 
 
 class LostOwnership(Exception):
@@ -66,11 +75,14 @@ class Examined:
     drafts: list[ReceiptDraft] = field(default_factory=list)
     skipped: int = 0
     errors: int = 0
+    file_bytes: int = 0
 
     def add(self, ids: list[str], verdicts: list[tuple[str, ReceiptDraft | None]]) -> None:
         self.batches += 1
         self.last_id = ids[-1]
-        self.drafts += [draft for _, draft in verdicts if draft is not None]
+        drafts = [draft for _, draft in verdicts if draft is not None]
+        self.drafts += drafts
+        self.file_bytes += sum(len(a.data) for draft in drafts for a in draft.parsed.attachments)
         self.skipped += sum(1 for verdict, _ in verdicts if verdict == "skipped")
         self.errors += sum(1 for verdict, _ in verdicts if verdict == "error")
 
@@ -259,33 +271,52 @@ class SliceRunner:
     def _process_page(self, ids: list[str], *, window: tuple[int, int] | None, page_token: str, month: str) -> SliceResult | None:
         run = self.run_obj
         cursor = run.page_cursor if (run.last_page_token or "") == page_token and run.current_month == month else ""
+        ids = list(dict.fromkeys(ids))
         if cursor and cursor in ids:
             ids = ids[ids.index(cursor) + 1:]
-        batch_size = self.client.batch_size
         pending = Examined()
-        for start in range(0, len(ids), batch_size):
-            batch_ids = ids[start:start + batch_size]
+        batches = self._fetch_in_order(ids)
+        while True:
             try:
-                fetched = self.client.get_messages(batch_ids, fmt="raw")
+                batch_ids, fetched = next(batches, (None, None))
             except GmailError:
                 self._commit(pending, page_token=page_token, month=month)  # what was fetched stays fetched
                 raise
+            if batch_ids is None:
+                return None
             pending.add(batch_ids, [self._examine(mid, fetched.get(mid), window) for mid in batch_ids])
             del fetched  # the raw mail; only the receipts' drafts wait for the commit
             # The slice's time runs out only at a batch's end, and what was examined is committed
             # first, so messages already fetched (and paid for in quota) are never fetched again.
             time_up = self._time_up()
-            if time_up or pending.batches >= COMMIT_EVERY_BATCHES or start + batch_size >= len(ids):
+            if (time_up or pending.batches >= COMMIT_EVERY_BATCHES or pending.file_bytes >= COMMIT_EVERY_FILE_BYTES
+                    or batch_ids[-1] == ids[-1]):
                 self._commit(pending, page_token=page_token, month=month)
                 pending = Examined()
             if time_up:
                 return self._pause()
-        return None
+
+    def _fetch_in_order(self, ids: list[str]) -> Iterator[tuple[list[str], dict[str, Any]]]:
+        """The page's messages in batches, in its order; a quarantined one is not fetched but
+        stands in its place as ``QUARANTINED``, so that it is counted where it lies on the page."""
+        held = quarantine.quarantined(account=self.account, ids=ids)
+        position = 0
+        for batch_ids, fetched in self.client.iter_messages([mid for mid in ids if mid not in held], fmt="raw"):
+            end = ids.index(batch_ids[-1], position) + 1
+            span = ids[position:end]
+            fetched.update((mid, QUARANTINED) for mid in span if mid in held)
+            yield span, fetched
+            position = end
+        if position < len(ids):
+            yield ids[position:], dict.fromkeys(ids[position:], QUARANTINED)
 
     def _examine(self, message_id: str, resource: Any, window: tuple[int, int] | None) -> tuple[str, ReceiptDraft | None]:
         """'receipt', 'skipped', 'error', or 'outside' (belongs to a neighbouring window)."""
         if isinstance(resource, MessageNotFound):
             logger.info("run_id=%s message %s is gone (404)", self.run_id, message_id)
+            return "error", None
+        if resource is QUARANTINED:
+            logger.info("run_id=%s message %s is quarantined; not read again", self.run_id, message_id)
             return "error", None
         if isinstance(resource, Exception):
             logger.warning("run_id=%s message %s failed: %s", self.run_id, message_id, resource)
@@ -307,6 +338,8 @@ class SliceRunner:
             return "error", None
         except MessageFailed as exc:  # out of memory or time, or the reader died: this message only
             logger.warning("run_id=%s message %s could not be read (%s)", self.run_id, message_id, exc)
+            quarantine.record_failure(account=self.account, run=self.run_obj, message_id=message_id,
+                                      reason=f"could not be read: {exc}")
             return "error", None
         except Exception:
             logger.warning("run_id=%s message %s could not be read", self.run_id, message_id, exc_info=True)
@@ -361,6 +394,8 @@ class SliceRunner:
                 refused += 1
                 logger.warning("run_id=%s message %s could not be stored (%s)", self.run_id, draft.gmail_message_id,
                                type(exc).__name__)
+                quarantine.record_failure(account=self.account, run=self.run_obj, message_id=draft.gmail_message_id,
+                                          reason=f"refused by the database ({type(exc).__name__})")
         scanned = len(drafts) + skipped + errors
         self._update(increments={"messages_scanned": scanned, "errors_count": errors + refused, "saved_receipts": saved,
                                  "skipped_count": skipped + len(drafts) - saved - refused}, **checkpoint)

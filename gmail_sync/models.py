@@ -233,3 +233,33 @@ class SyncRun(models.Model):
         if not self.last_heartbeat_at:
             return None
         return round((timezone.now() - self.last_heartbeat_at).total_seconds(), 1)
+
+
+class QuarantinedMessage(models.Model):
+    """A message of an account that could not be read (out of the reader's memory or time, or
+    crashing it) or stored (refused by the database). Each failure adds one; from
+    ``QUARANTINE_AFTER_FAILURES`` on, no run fetches or reads it again and each counts it as one
+    error. Deleting the row lets the next run try it again."""
+
+    QUARANTINE_AFTER_FAILURES = 2
+
+    account = models.ForeignKey(GmailAccount, on_delete=models.CASCADE, related_name="quarantined_messages")
+    gmail_message_id = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=1)
+    reason = models.CharField(max_length=200)
+    last_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "gmail_quarantined_messages"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "gmail_message_id"], name="uniq_quarantined_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gmail_message_id} ({self.reason})"
+
+    @property
+    def is_quarantined(self) -> bool:
+        return self.failures >= self.QUARANTINE_AFTER_FAILURES

@@ -100,3 +100,15 @@ def test_receipt_page_links_attachments_through_the_api(admin_client) -> None:
                                                   size=3, sha256="c" * 64, file="attachments/cc/x")
     body = admin_client.get(reverse("admin:receipts_receipt_change", args=[receipt.pk])).content.decode()
     assert f"/api/receipts/{receipt.pk}/attachments/{attachment.pk}" in body
+
+
+def test_quarantined_messages_are_listed_with_their_failures_and_reason(admin_client) -> None:
+    from gmail_sync import quarantine
+
+    account = GmailAccountFactory()
+    for _ in range(2):
+        quarantine.record_failure(account=account, run=None, message_id="18c0ffee", reason="could not be read: timeout")
+    assert quarantine.quarantined(account=account, ids=["18c0ffee", "other"]) == {"18c0ffee"}
+    response = admin_client.get(reverse("admin:gmail_sync_quarantinedmessage_changelist"))
+    body = response.content.decode()
+    assert response.status_code == 200 and "18c0ffee" in body and "timeout" in body

@@ -17,6 +17,7 @@ from gmail_sync.client import (
     GmailUnavailable,
     HistoryExpired,
     MessageNotFound,
+    MessageTooLarge,
     TokenBucket,
 )
 from gmail_sync.emulator import EmulatorOptions, GmailEmulator, Mailbox
@@ -199,3 +200,25 @@ def test_each_user_has_its_own_mailbox_and_quota() -> None:
         assert b.get_profile()["emailAddress"] == "b@example.com"
         assert len(b.list_messages(q="").ids) == 3  # b's own bucket: a's calls did not use it up
         assert len(a.list_messages(q="").ids) == 1
+
+
+def test_a_batch_that_answers_too_much_is_fetched_in_halves_and_a_message_too_large_alone_is_its_error(settings) -> None:
+    """GIVEN GMAIL_BATCH_MAX_MB=1, six messages of about 300 KB and one of 2 MB
+    WHEN the client fetches all seven in one call
+    THEN every small one arrives whole, the large one is MessageTooLarge, no answer the client
+    read was larger than the limit, and later batches start small."""
+    settings.GMAIL_BATCH_MAX_MB = 1
+    when = datetime(2024, 3, 1, 12, tzinfo=ZoneInfo("UTC"))
+    box = Mailbox(address="owner@example.com")
+    small = [box.add(_message(when, f"small {i}").replace(b"body", b"x" * 300_000)).id for i in range(6)]
+    large = box.add(_message(when, "large").replace(b"body", b"y" * 2_000_000)).id
+    with GmailEmulator(box, EmulatorOptions()) as emu:
+        client = _client(emu, key="capped")
+        fetched = client.get_messages([*small[:3], large, *small[3:]])
+        assert isinstance(fetched[large], MessageTooLarge)
+        for message_id in small:
+            raw = base64.urlsafe_b64decode(fetched[message_id]["raw"] + "==")
+            assert raw == box.get(message_id).raw
+        assert client.stats["oversized_batches"] >= 3  # 7 → 3 + 4 → ... → the large one alone
+        assert client._sized_batch < 7
+        assert emu.fetches[large] >= 1 and all(emu.fetches[m] >= 1 for m in small)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from gmail_sync.emulator import EmulatorOptions, GmailEmulator, Mailbox
 from gmail_sync.emulator.hostile import good_receipt, hostile_messages
-from gmail_sync.models import SyncRun
+from gmail_sync.models import QuarantinedMessage, SyncRun
 from gmail_sync.services import sync_start
 from receipts.models import Receipt
 from tests.factories import GmailAccountFactory
@@ -77,3 +77,30 @@ def test_a_run_over_hostile_mail_saves_every_good_receipt_and_counts_every_messa
     assert run.errors_count >= 3  # the nesting and the 20,000 parts refused, the bomb out of memory
     assert time.monotonic() - started < 600
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000  # KiB: this process stayed small
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_that_failed_twice_is_quarantined_and_never_fetched_or_read_again(settings) -> None:
+    """GIVEN a PDF bomb between two good receipts WHEN three runs read the same day THEN the
+    first two each fetch it and fail in the reader (one failure recorded each), and the third
+    neither fetches nor reads it, counting it as one error, with the same counters."""
+    box = Mailbox(address="owner@example.com")
+    first = box.add(good_receipt(1, NOW)).id
+    bomb = box.add(hostile_messages(NOW)["pdf bomb"]).id
+    last = box.add(good_receipt(2, NOW)).id
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with GmailEmulator(box, EmulatorOptions(seed=4)) as emu:
+        settings.GMAIL_API_ROOT_URL = emu.url
+        settings.GOOGLE_TOKEN_URI = emu.token_uri
+        settings.GMAIL_QUOTA_UNITS_PER_SECOND = 100000
+        account = GmailAccountFactory(email="owner@example.com", refresh_token="demo-refresh-token")
+        for number in (1, 2, 3):
+            run = _wait(sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=NOW.date(),
+                                   to_date=NOW.date(), run_to_completion=True))
+            assert run.status == SyncRun.Status.COMPLETED, run.error_message
+            assert (run.messages_scanned, run.errors_count) == (3, 1)
+            held = QuarantinedMessage.objects.get(account=account, gmail_message_id=bomb)
+            assert held.failures == min(number, 2) and "memory" in held.reason
+            assert emu.fetches[bomb] == min(number, 2)  # the third run did not fetch it
+            assert emu.fetches[first] == emu.fetches[last] == number
+    assert set(Receipt.objects.filter(account=account).values_list("gmail_message_id", flat=True)) == {first, last}

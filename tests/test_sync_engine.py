@@ -1,6 +1,7 @@
 """The sync engine end to end, in-process, against the emulator over loopback."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -111,15 +112,16 @@ def test_crash_mid_page_is_swept_and_resumed_without_loss_or_duplicates(emulator
 
     def crashing_client(account: GmailAccount) -> Any:
         client = engine.default_client(account)
-        fetch = client.get_messages
+        fetch = client.iter_messages
 
-        def get_messages(ids, **kw):  # type: ignore[no-untyped-def]
-            calls["n"] += 1
-            if calls["n"] == 4:
-                raise _Crash()
-            return fetch(ids, **kw)
+        def iter_messages(ids, **kw):  # type: ignore[no-untyped-def]
+            for start in range(0, len(ids), client.batch_size):
+                calls["n"] += 1
+                if calls["n"] == 4:
+                    raise _Crash()
+                yield from fetch(ids[start:start + client.batch_size], **kw)
 
-        client.get_messages = get_messages  # type: ignore[method-assign]
+        client.iter_messages = iter_messages  # type: ignore[method-assign]
         return client
 
     with pytest.raises(_Crash):
@@ -389,15 +391,16 @@ def _small_batches(fail_at_call: int | None = None) -> engine.ClientFactory:
     def factory(account: GmailAccount) -> GmailClient:
         client = engine.default_client(account)
         client.batch_size = 5
-        fetch = client.get_messages
+        fetch = client.iter_messages
 
-        def get_messages(ids: list[str], **kw: Any) -> dict[str, Any]:
-            calls["n"] += 1
-            if calls["n"] == fail_at_call:
-                raise AccessRevoked("revoked in the middle of a group")
-            return fetch(ids, **kw)
+        def iter_messages(ids: list[str], **kw: Any) -> Iterator[tuple[list[str], dict[str, Any]]]:
+            for start in range(0, len(ids), client.batch_size):
+                calls["n"] += 1
+                if calls["n"] == fail_at_call:
+                    raise AccessRevoked("revoked in the middle of a group")
+                yield from fetch(ids[start:start + client.batch_size], **kw)
 
-        client.get_messages = get_messages  # type: ignore[method-assign]
+        client.iter_messages = iter_messages  # type: ignore[method-assign]
         return client
 
     return factory
