@@ -77,11 +77,14 @@ class EmulatorProcess:
     """``manage.py gmail_emulator`` in a process of its own, so it does not share the worker's core."""
 
     def __init__(self, mailbox_path: Path, *, quota: float | None = None, latency_ms: tuple[float, float] = (0, 0),
-                 address: str = "demo@example.com") -> None:
+                 address: str = "demo@example.com", quota_model: str = "2026",
+                 quota_per_minute: float | None = None) -> None:
         command = [PYTHON, "manage.py", "gmail_emulator", "--mailbox", str(mailbox_path), "--address", address,
-                   "--latency-ms", str(latency_ms[0]), str(latency_ms[1])]
+                   "--latency-ms", str(latency_ms[0]), str(latency_ms[1]), "--quota-model", quota_model]
         if quota:
             command += ["--quota", str(quota)]
+        if quota_per_minute:
+            command += ["--quota-per-minute", str(quota_per_minute)]
         env = {**os.environ, "DEBUG": "true", "DATABASE_URL": "sqlite:///:memory:"}
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
         line = self.process.stdout.readline()  # type: ignore[union-attr]

@@ -35,7 +35,7 @@ def main() -> None:
     tmp = tempfile.mkdtemp()
 
     setup_django(args.database_url, REDIS_URL=args.redis_url, MEDIA_ROOT=f"{tmp}/media",
-                 GMAIL_QUOTA_UNITS_PER_SECOND=str(args.quota))
+                 GMAIL_QUOTA_UNITS_PER_SECOND=str(args.quota), GMAIL_QUOTA_MODEL="legacy")
     from django.conf import settings
 
     from gmail_sync.accounts import gmail_account_connect
@@ -45,7 +45,8 @@ def main() -> None:
 
     addresses = [f"user{i}@example.com" for i in range(args.accounts + 1)]
     emulator = GmailEmulator(Mailbox.from_path(path, address=addresses[0]),
-                             EmulatorOptions(quota_units_per_second=args.quota, latency_ms=(30, 90))).start()
+                             EmulatorOptions(quota_model="legacy", quota_units_per_second=args.quota,
+                                             latency_ms=(30, 90))).start()
     for index, address in enumerate(addresses[1:], start=1):
         emulator.add_user(Mailbox.from_path(path, address=address), f"token-{index}")
     business, _ = Business.objects.get_or_create(name="Bench")
@@ -54,7 +55,7 @@ def main() -> None:
                 for i, address in enumerate(addresses)]
     env = {**os.environ, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
            "GMAIL_API_ROOT_URL": emulator.url, "GOOGLE_TOKEN_URI": emulator.token_uri,
-           "GMAIL_QUOTA_UNITS_PER_SECOND": str(args.quota), "MEDIA_ROOT": f"{tmp}/media"}
+           "GMAIL_QUOTA_UNITS_PER_SECOND": str(args.quota), "GMAIL_QUOTA_MODEL": "legacy", "MEDIA_ROOT": f"{tmp}/media"}
     concurrency = max(1, (args.accounts + 1) // 2)
     workers = [subprocess.Popen([PYTHON, "-m", "celery", "-A", "config", "worker", "--pool=threads",
                                  f"--concurrency={concurrency}", "-n", f"bench{i}@%h", "--loglevel=WARNING",

@@ -137,9 +137,19 @@ if not GMAIL_API_ROOT_URL.endswith("/"):
 GOOGLE_TOKEN_URI = env.str("GOOGLE_TOKEN_URI", default="https://oauth2.googleapis.com/token")
 GOOGLE_AUTH_URI = env.str("GOOGLE_AUTH_URI", default="https://accounts.google.com/o/oauth2/auth")
 GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default="https://oauth2.googleapis.com/revoke")
-GMAIL_QUOTA_UNITS_PER_SECOND = env.float("GMAIL_QUOTA_UNITS_PER_SECOND", default=100.0)
-if GMAIL_QUOTA_UNITS_PER_SECOND <= 0:
-    raise ImproperlyConfigured("GMAIL_QUOTA_UNITS_PER_SECOND must be a positive number.")
+# Gmail's quota model (gmail_sync/quota.py): "2026" (6,000 units per user per minute, get 20)
+# or "legacy" (250 units per user per second, get 5). The per-user budget comes from the model
+# unless GMAIL_QUOTA_UNITS_PER_SECOND overrides it.
+GMAIL_QUOTA_MODEL = env.str("GMAIL_QUOTA_MODEL", default="2026")
+if GMAIL_QUOTA_MODEL not in {"2026", "legacy"}:
+    raise ImproperlyConfigured("GMAIL_QUOTA_MODEL must be 2026 or legacy.")
+_quota_override = env.str("GMAIL_QUOTA_UNITS_PER_SECOND", default="").strip()
+try:
+    GMAIL_QUOTA_UNITS_PER_SECOND = float(_quota_override) if _quota_override else None
+except ValueError:
+    raise ImproperlyConfigured("GMAIL_QUOTA_UNITS_PER_SECOND must be a positive number, or empty.") from None
+if GMAIL_QUOTA_UNITS_PER_SECOND is not None and not GMAIL_QUOTA_UNITS_PER_SECOND > 0:
+    raise ImproperlyConfigured("GMAIL_QUOTA_UNITS_PER_SECOND must be a positive number, or empty.")
 # The most one batch of messages.get may answer: a larger answer is dropped unread and its
 # messages fetched in halves (one message alone that large is that message's error).
 GMAIL_BATCH_MAX_MB = env.int("GMAIL_BATCH_MAX_MB", default=100)

@@ -31,11 +31,11 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
+from . import quota
+
 logger = logging.getLogger(__name__)
 
 SCOPES = ["https://www.googleapis.com/auth/gmail.readonly"]
-# Quota units per call, from Gmail's published table.
-COSTS = {"messages.list": 5, "messages.get": 5, "messages.attachments.get": 5, "history.list": 2, "getProfile": 1}
 MAX_BATCH = 50  # Gmail refuses batches of more than 50 inner requests.
 RETRYABLE_403_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -276,10 +276,11 @@ class GmailClient:
             cache_discovery=False,
             client_options={"api_endpoint": self.api_root},
         )
-        rate = quota_units_per_second or settings.GMAIL_QUOTA_UNITS_PER_SECOND
+        self.quota = quota.current()
+        rate = quota_units_per_second or quota.per_user_budget()
         self.bucket = bucket_for(account_key, rate)
         # A batch must fit well inside one second of quota, or Gmail refuses its last parts.
-        self.batch_size = max(1, min(MAX_BATCH, math.floor(0.8 * rate / COSTS["messages.get"])))
+        self.batch_size = max(1, min(MAX_BATCH, math.floor(0.8 * rate / self.quota.cost("messages.get"))))
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -308,7 +309,7 @@ class GmailClient:
 
     def _execute(self, method: str, request: Any, *, not_found: type[GmailError] = MessageNotFound) -> Any:
         for attempt in range(self.max_attempts):
-            self.bucket.acquire(COSTS[method])
+            self.bucket.acquire(self.quota.cost(method))
             self.stats["calls"] += 1
             try:
                 return request.execute(num_retries=0)
@@ -428,7 +429,7 @@ class GmailClient:
             messages = self.service.users().messages()
             for message_id in pending:
                 batch.add(messages.get(userId="me", id=message_id, format=fmt), request_id=message_id)
-            self.bucket.acquire(COSTS["messages.get"] * len(pending))
+            self.bucket.acquire(self.quota.cost("messages.get") * len(pending))
             self.stats["batches"] += 1
             self.stats["calls"] += len(pending)
             _read_limit.bytes = self.batch_max_bytes

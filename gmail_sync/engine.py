@@ -49,7 +49,11 @@ PAGE_SIZE = 500  # ids per messages.list page (Gmail's maximum)
 COMMIT_EVERY_BATCHES = 3
 # ... or sooner, when the receipts waiting for the commit hold this many bytes of files.
 COMMIT_EVERY_FILE_BYTES = 64 * 1024 * 1024
-PROGRESS_LOG_EVERY_SECONDS = 5.0  # RUN_PROGRESS log lines: at every page and at most this often between
+PROGRESS_LOG_EVERY_SECONDS = 5.0
+# Slices in a row that a database error may end before the run fails; each next slice waits
+# twice as long as the one before (2 s, 4 s, ... at most DATABASE_BACKOFF_MAX_SECONDS).
+DATABASE_RETRIES = 8
+DATABASE_BACKOFF_MAX_SECONDS = 120  # RUN_PROGRESS log lines: at every page and at most this often between
 
 ClientFactory = Callable[[GmailAccount], GmailClient]
 ProgressCallback = Callable[[SyncRun], None]
@@ -138,7 +142,7 @@ class SliceRunner:
         worker_id: str,
         client_factory: ClientFactory = default_client,
         on_progress: ProgressCallback | None = None,
-        chain: Callable[[int], None] | None = None,
+        chain: Callable[..., None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.run_id = run_id
@@ -356,7 +360,8 @@ class SliceRunner:
             return
         drafts, skipped, errors = examined.drafts, examined.skipped, examined.errors
         increments = {"messages_scanned": len(drafts) + skipped + errors, "errors_count": errors}
-        checkpoint = {"last_page_token": page_token, "current_month": month, "page_cursor": examined.last_id}
+        checkpoint = {"last_page_token": page_token, "current_month": month, "page_cursor": examined.last_id,
+                      "database_errors": 0}
         try:
             if not drafts:  # one UPDATE: a transaction of its own
                 self._update(increments={**increments, "saved_receipts": 0, "skipped_count": skipped}, **checkpoint)
@@ -480,16 +485,17 @@ class SliceRunner:
         """The run, as long as this worker still owns it."""
         return SyncRun.objects.filter(**self._ownership())
 
-    def _release(self) -> bool:
-        """Set the run down as paused at its checkpoint and chain the next slice after commit."""
+    def _release(self, *, countdown: float = 0, **fields: Any) -> bool:
+        """Set the run down as paused at its checkpoint and chain the next slice after commit
+        (``countdown`` seconds later)."""
         with transaction.atomic():
             if not self._owned().filter(cancel_requested=False).update(
-                status=Status.PAUSED, worker_id="", updated_at=timezone.now()
+                status=Status.PAUSED, worker_id="", updated_at=timezone.now(), **fields
             ):
                 return False
             if self.chain:
                 chain, run_id = self.chain, self.run_id
-                transaction.on_commit(lambda: chain(run_id))
+                transaction.on_commit(lambda: chain(run_id, countdown) if countdown else chain(run_id))
         return True
 
     def _pause(self) -> SliceResult:
@@ -528,10 +534,18 @@ class SliceRunner:
         """The database connection dropped (a restart, a failover, a killed backend): nothing after
         the last committed chunk was kept, so hand the run on from its checkpoint instead of
         failing it. If the database is still away, the stale-run sweeper takes over later."""
-        logger.warning("run_id=%s lost its database connection (%s); handing it on from its checkpoint",
-                       self.run_id, type(exc).__name__)
         connection.close()
-        if not self._release():
+        failures = self.run_obj.database_errors + 1
+        if failures > DATABASE_RETRIES:
+            logger.error("run_id=%s: %d slices in a row ended by a database error (%s)", self.run_id, failures,
+                         type(exc).__name__)
+            return self._fail(f"The database failed {failures} slices in a row ({type(exc).__name__}; the worker's "
+                              "log has the details). Check the database, then resume the run to continue from its "
+                              "checkpoint.")
+        delay = min(2 ** failures, DATABASE_BACKOFF_MAX_SECONDS)
+        logger.warning("run_id=%s: database error (%s); the next slice resumes from the checkpoint in %s s",
+                       self.run_id, type(exc).__name__, delay)
+        if not self._release(countdown=delay, database_errors=failures):
             return SliceResult(self.run_id, "lost", "unknown")
         return SliceResult(self.run_id, "paused", Status.PAUSED)
 

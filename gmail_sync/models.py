@@ -143,6 +143,9 @@ class SyncRun(models.Model):
     pages_scanned = models.IntegerField(default=0, db_default=0)
     estimated_total = models.IntegerField(null=True, blank=True)
     slices_count = models.IntegerField(default=0, db_default=0)
+    # Slices in a row ended by a database error (a lost connection, a lock timeout) before any
+    # progress was committed; each waits longer before the next, and too many fail the run.
+    database_errors = models.IntegerField(default=0, db_default=0)
 
     # The checkpoint: the next page to read is ``last_page_token`` of ``current_month``.
     last_page_token = models.TextField(blank=True, default="")

@@ -21,6 +21,7 @@ from .models import Business, GmailAccount
 
 SCOPES = ["openid", "https://www.googleapis.com/auth/userinfo.email", "https://www.googleapis.com/auth/gmail.readonly"]
 SESSION_STATE = "gmail_oauth_state"
+SESSION_VERIFIER = "gmail_oauth_code_verifier"  # PKCE: sent with the code, as Google requires
 
 
 class OAuthError(Exception):
@@ -31,7 +32,7 @@ def _redirect_uri(request: HttpRequest) -> str:
     return settings.GOOGLE_OAUTH_REDIRECT_URI or request.build_absolute_uri(reverse("oauth-callback"))
 
 
-def _flow(request: HttpRequest, state: str | None = None) -> Flow:
+def _flow(request: HttpRequest, state: str | None = None, code_verifier: str | None = None) -> Flow:
     if not settings.GOOGLE_CLIENT_ID or not settings.GOOGLE_CLIENT_SECRET:
         raise OAuthError("Google sign-in is not configured: set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET.")
     if urlsplit(settings.GOOGLE_TOKEN_URI).hostname in {"127.0.0.1", "localhost", "::1"}:
@@ -45,7 +46,8 @@ def _flow(request: HttpRequest, state: str | None = None) -> Flow:
         "token_uri": settings.GOOGLE_TOKEN_URI,
         "redirect_uris": [_redirect_uri(request)],
     }}
-    flow = Flow.from_client_config(config, scopes=SCOPES, state=state)
+    flow = Flow.from_client_config(config, scopes=SCOPES, state=state, code_verifier=code_verifier,
+                                   autogenerate_code_verifier=code_verifier is None)
     flow.redirect_uri = _redirect_uri(request)
     return flow
 
@@ -54,22 +56,25 @@ def authorization_url(request: HttpRequest) -> str:
     """Where to send the user; the state is bound to their session against CSRF."""
     state = secrets.token_urlsafe(24)
     request.session[SESSION_STATE] = state
-    url, _ = _flow(request, state).authorization_url(access_type="offline", prompt="consent",
-                                                     include_granted_scopes="true", state=state)
+    flow = _flow(request, state)
+    url, _ = flow.authorization_url(access_type="offline", prompt="consent", include_granted_scopes="true", state=state)
+    # The URL carries the S256 challenge of this verifier; the token exchange must send the verifier.
+    request.session[SESSION_VERIFIER] = flow.code_verifier
     return url
 
 
 def complete(request: HttpRequest, *, business: Business) -> GmailAccount:
     """Handle Google's redirect back: check the state, exchange the code, store the token encrypted."""
     expected = request.session.pop(SESSION_STATE, None)
+    verifier = request.session.pop(SESSION_VERIFIER, None)
     if request.GET.get("error"):
         raise OAuthError(f"Google did not grant access: {request.GET['error']}.")
-    if not expected or request.GET.get("state") != expected:
+    if not expected or not verifier or request.GET.get("state") != expected:
         raise OAuthError("The sign-in link expired or was not started here; connect again.")
     code = request.GET.get("code")
     if not code:
         raise OAuthError("Google sent no authorization code; connect again.")
-    flow = _flow(request, expected)
+    flow = _flow(request, expected, code_verifier=verifier)
     try:
         flow.fetch_token(code=code)
     except Exception as exc:  # oauthlib raises many kinds; none may leak the code or the secret

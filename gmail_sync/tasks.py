@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from datetime import timedelta
 from typing import Any
@@ -29,31 +30,34 @@ def run_sync_slice(run_id: int) -> dict[str, Any]:
     return engine.run_slice(run_id, chain=enqueue_slice).as_dict()
 
 
-def enqueue_slice(run_id: int) -> None:
-    """Send the run's next slice once the current transaction commits."""
-    transaction.on_commit(lambda: _send(run_id))
+def enqueue_slice(run_id: int, countdown: float = 0) -> None:
+    """Send the run's next slice once the current transaction commits, ``countdown`` seconds later."""
+    transaction.on_commit(lambda: _send(run_id, countdown))
 
 
-def _send(run_id: int) -> None:
+def _send(run_id: int, countdown: float = 0) -> None:
     if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-        run_sync_slice.delay(run_id)
+        run_sync_slice.apply_async(args=[run_id], countdown=countdown or None)
         return
-    queue: deque[int] | None = getattr(_inline, "queue", None)
+    queue: deque[tuple[int, float]] | None = getattr(_inline, "queue", None)
     if queue is not None:
-        queue.append(run_id)
+        queue.append((run_id, countdown))
         return
     if settings.RUN_SYNCS_IN_THREAD:
-        threading.Thread(target=_drain, args=(run_id, True), name=f"sync-run-{run_id}", daemon=True).start()
+        threading.Thread(target=_drain, args=(run_id, countdown, True), name=f"sync-run-{run_id}", daemon=True).start()
     else:
-        _drain(run_id, False)
+        _drain(run_id, countdown, False)
 
 
-def _drain(run_id: int, own_thread: bool) -> None:
+def _drain(run_id: int, countdown: float, own_thread: bool) -> None:
     """Run a slice and every slice it chains, one after another, in this thread."""
-    _inline.queue = deque([run_id])
+    _inline.queue = deque([(run_id, countdown)])
     try:
         while _inline.queue:
-            run_sync_slice.apply(args=[_inline.queue.popleft()])
+            next_id, wait = _inline.queue.popleft()
+            if wait:
+                time.sleep(wait)
+            run_sync_slice.apply(args=[next_id])
     finally:
         _inline.queue = None
         if own_thread:

@@ -54,7 +54,7 @@ def test_connect_backfill_browse_export_and_disconnect(live_server, emulator, se
     settings.GOOGLE_OAUTH_REDIRECT_URI = live_server.url + "/oauth/callback"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.RUN_SYNCS_IN_THREAD = True
-    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 500
+    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 2000
     emulator.options.latency_ms = (20, 40)
     api_user_create(username="dana", business_name="Dana's Bakery", password="correct horse battery")
     page = browser_page

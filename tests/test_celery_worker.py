@@ -54,7 +54,7 @@ def start_worker(emulator, tmp_path: Path) -> Iterator[Callable[..., subprocess.
             "DATABASE_URL": _database_url(),
             "GMAIL_API_ROOT_URL": emulator.url,
             "GOOGLE_TOKEN_URI": emulator.token_uri,
-            "GMAIL_QUOTA_UNITS_PER_SECOND": "400",
+            "GMAIL_QUOTA_UNITS_PER_SECOND": "1600",
             "SYNC_STALE_AFTER_SECONDS": "3",
             "SYNC_SWEEP_EVERY_SECONDS": "1",
             "MEDIA_ROOT": str(tmp_path / "media"),

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gmail_sync import dates
+from gmail_sync import dates, quota
 from gmail_sync.client import (
     AccessRevoked,
     GmailClient,
@@ -54,10 +54,10 @@ def test_every_message_fetched_exactly_once_despite_faults_429s_and_short_tokens
     WHEN the client lists and batch-fetches the whole 3,000-message mailbox
     THEN every message arrives, and the emulator served each one exactly once."""
     box = Mailbox.from_path(big_mailbox, address="owner@example.com")
-    options = EmulatorOptions(fault_rate=0.2, quota_units_per_second=1500, access_token_lifetime=30, seed=5,
+    options = EmulatorOptions(fault_rate=0.2, quota_units_per_second=6000, access_token_lifetime=30, seed=5,
                               retry_after_seconds=None)
     with GmailEmulator(box, options) as emu:
-        client = _client(emu, quota=2500, key="faulty")
+        client = _client(emu, quota=10000, key="faulty")
         expected = {m.id for m in box.all() if not {"SPAM", "TRASH"} & set(m.label_ids)}
         ids = _list_all(client, "", page_size=500)
         assert len(ids) == len(set(ids)) == len(expected)
@@ -156,11 +156,47 @@ def test_history_below_the_oldest_kept_id_is_expired(emulator) -> None:
         client.list_history(start_history_id=start)
 
 
-def test_batches_fit_the_quota_and_gmails_limit(emulator) -> None:
+def test_batches_fit_the_quota_and_gmails_limit(emulator, settings) -> None:
     # Four fifths of a second of quota at most, so the last parts are not refused for rounding.
+    settings.GMAIL_QUOTA_UNITS_PER_SECOND = None
+    settings.GMAIL_QUOTA_MODEL = "2026"  # 98 units a second, 20 a get
+    default = _client(emulator, quota=None, key="q2026")
+    assert (default.bucket.rate, default.batch_size) == (98.0, 3)
+    assert _client(emulator, quota=1000, key="q1000").batch_size == 40
+    settings.GMAIL_QUOTA_MODEL = "legacy"  # 250 units a second, 5 a get
+    assert _client(emulator, quota=None, key="qlegacy").batch_size == 40
     assert _client(emulator, quota=100, key="q100").batch_size == 16
-    assert _client(emulator, quota=250, key="q250").batch_size == 40
     assert _client(emulator, quota=10000, key="q10k").batch_size == 50
+
+
+def test_the_2026_budget_stays_under_the_per_user_minute_and_within_3_percent_of_it() -> None:
+    """The client's bucket holds one second of its budget, so any window of W seconds spends at
+    most budget x (W + 1): for the 2026 model that must fit 6,000 units in 60 seconds."""
+    model = quota.MODELS["2026"]
+    assert model.per_user_units_per_second * (model.window_seconds + 1) <= model.per_user_limit
+    assert model.per_user_units_per_second >= 0.97 * model.per_user_limit / model.window_seconds
+    assert model.cost("messages.get") == 20 and quota.MODELS["legacy"].cost("messages.get") == 5
+
+
+def test_a_budget_that_fits_a_rolling_window_meets_no_429_and_reaches_its_ceiling() -> None:
+    """GIVEN the emulator at the 2026 costs with a per-user limit over a rolling window (scaled
+    down from 6,000 units a minute to 200 units in 2 seconds) and a client budgeted by the same
+    rule as the model's default (limit / (window + 1), here 65 units a second)
+    WHEN it lists and fetches 30 messages
+    THEN Gmail never answers 429 and the fetch runs at no less than 90% of 65 / 20 messages a second."""
+    box = Mailbox(address="owner@example.com")
+    for n in range(30):
+        box.add(_message(datetime(2024, 3, 1, 12, tzinfo=ZoneInfo("UTC")), f"n {n}"))
+    options = EmulatorOptions(quota_model="2026", quota_units_per_minute=200, quota_window_seconds=2)
+    with GmailEmulator(box, options) as emu:
+        client = _client(emu, quota=65, key="steady-2026")
+        ids = _list_all(client, "", page_size=500)
+        started = time.monotonic()
+        fetched = client.get_messages(ids)
+        elapsed = time.monotonic() - started
+    assert len(fetched) == 30 and all(isinstance(v, dict) for v in fetched.values())
+    assert emu.rate_limited == 0 and client.stats["retries"] == 0
+    assert 30 / elapsed >= 0.9 * 65 / 20, f"{30 / elapsed:.2f} messages a second"
 
 
 def test_token_bucket_waits_for_units() -> None:

@@ -36,9 +36,9 @@ def test_faults_low_quota_and_short_tokens(emulator, settings) -> None:
     expected = _clean_receipts(emulator)
     emulator.reset_counts()
     emulator.options.fault_rate = 0.10
-    emulator.options.quota_units_per_second = 400
+    emulator.options.quota_units_per_second = 1600
     emulator.options.access_token_lifetime = 30
-    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 500
+    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 2000
     account = GmailAccountFactory(email="faulty@example.com", refresh_token="demo-refresh-token")
     run = sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=FROM, to_date=TO,
                      run_to_completion=True)

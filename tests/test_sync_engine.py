@@ -87,7 +87,7 @@ def test_time_sliced_run_pauses_and_resumes_to_the_same_result(emulator, setting
     clean = _clean_run()
     emulator.reset_counts()
     emulator.options.latency_ms = (40, 60)
-    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 400
+    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 1600  # 80 messages a second at 20 units a get
     sliced_account = _account("sliced@example.com")
     run = _start(sliced_account, run_to_completion=False, max_seconds_per_run=1)
     assert run.status == SyncRun.Status.COMPLETED
@@ -365,7 +365,7 @@ def test_mail_arriving_during_a_backfill_is_counted_once_and_picked_up_next_time
     THEN every message is scanned at most once, and the next incremental sync saves the arrivals
     that the backfill had not reached, exactly once."""
     emulator.options.latency_ms = (20, 30)
-    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 400
+    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 1600  # 80 messages a second at 20 units a get
     now = timezone.now()
     arrivals = [_receipt_mail(f"Your receipt from Zoom #{n}", f"${10 + n}.00", now) for n in range(5)]
     thread = emulator.deliver_later(arrivals, 0.3)
@@ -446,3 +446,31 @@ def test_a_slice_whose_time_is_up_commits_what_it_examined_then_pauses(emulator)
     assert max(emulator.fetches.values()) == 1
     _assert_exact(run)
     assert _receipts(account) == _receipts(clean)
+
+
+def test_database_errors_back_off_between_slices_and_then_fail_the_run_with_a_clear_message(emulator,
+                                                                                             monkeypatch) -> None:
+    """GIVEN a database that refuses every commit with a lock timeout WHEN slice after slice runs
+    THEN each hands the run on from its checkpoint with a wait twice the last (2, 4, 8 s ... at
+    most the cap), and after DATABASE_RETRIES of them the run fails with a message that says so."""
+    from django.db import OperationalError
+
+    def locked(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(engine.SliceRunner, "_commit", locked)
+    run = _start(_account("locked@example.com"), run_to_completion=True, enqueue=False)
+    waits: list[float] = []
+    for _ in range(engine.DATABASE_RETRIES):
+        result = engine.run_slice(run.pk, chain=lambda run_id, countdown=0: waits.append(countdown))
+        assert result.outcome == "paused"
+    assert waits == [min(2 ** n, engine.DATABASE_BACKOFF_MAX_SECONDS) for n in range(1, engine.DATABASE_RETRIES + 1)]
+    assert engine.run_slice(run.pk, chain=lambda run_id, countdown=0: waits.append(countdown)).outcome == "failed"
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED and "database failed 9 slices in a row" in run.error_message
+    assert len(waits) == engine.DATABASE_RETRIES  # nothing chained after the failure
+    monkeypatch.undo()
+    resume_run(run=run, enqueue=False)
+    assert engine.run_slice(run.pk).outcome == "completed"  # the checkpoint survived; progress resets the count
+    run.refresh_from_db()
+    assert run.database_errors == 0 and run.messages_scanned > 0

@@ -74,3 +74,72 @@ def test_disconnect_revokes_and_deletes_the_token(signed_in, settings, emulator)
     assert emulator.revoked == [token]
     other = GmailAccountFactory()
     assert client.post(f"/oauth/{other.pk}/disconnect").status_code == 404
+
+
+def _consent(start_location: str) -> str:
+    """Follow the emulator's consent screen to the redirect it answers with (code and state)."""
+    import urllib.error
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return None
+
+    try:
+        urllib.request.build_opener(NoRedirect).open(start_location)
+    except urllib.error.HTTPError as redirect:
+        return redirect.headers["Location"]
+    raise AssertionError("the consent screen did not redirect")
+
+
+@pytest.mark.parametrize("verifier_kept", [True, False])
+def test_the_token_exchange_sends_the_pkce_verifier_of_the_consent_urls_challenge(signed_in, settings, emulator,
+                                                                                  verifier_kept: bool) -> None:
+    """GIVEN a consent URL with an S256 code_challenge WHEN Google's redirect comes back THEN the
+    code is exchanged with its verifier (the emulator, as Google, refuses a code without it), and
+    the account is connected; without the verifier kept in the session, no account is."""
+    client, business = signed_in
+    settings.GOOGLE_CLIENT_ID, settings.GOOGLE_CLIENT_SECRET = "id", "secret"
+    settings.GOOGLE_AUTH_URI = emulator.url + "o/oauth2/auth"
+    settings.GOOGLE_OAUTH_REDIRECT_URI = "http://testserver/oauth/callback"
+    start = client.get("/oauth/connect")
+    assert "code_challenge_method=S256" in start["Location"]
+    back = _consent(start["Location"])
+    if not verifier_kept:
+        session = client.session
+        session.pop("gmail_oauth_code_verifier")
+        session.save()
+    response = client.get(back.replace("http://testserver", ""), follow=True)
+    connected = GmailAccount.objects.filter(business=business).exists()
+    assert connected is verifier_kept, response.content.decode()[:2000]
+    assert ("Connected" in response.content.decode()) is verifier_kept
+
+
+def test_the_emulator_refuses_a_code_exchanged_without_or_with_a_wrong_verifier(emulator) -> None:
+    import base64
+    import hashlib
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    verifier = "v" * 64
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+    def code() -> str:
+        query = urllib.parse.urlencode({"redirect_uri": "http://x/cb", "code_challenge": challenge,
+                                        "code_challenge_method": "S256"})
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(_consent(emulator.url + "o/oauth2/auth?" + query)).query)["code"][0]
+
+    def exchange(**extra: str) -> tuple[int, dict]:
+        body = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code(), **extra}).encode()
+        try:
+            with urllib.request.urlopen(emulator.token_uri, data=body) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.load(refused)
+
+    assert exchange() == (400, {"error": "invalid_grant", "error_description": "Missing code verifier."})
+    assert exchange(code_verifier="w" * 64)[1]["error"] == "invalid_grant"
+    status, granted = exchange(code_verifier=verifier)
+    assert status == 200 and granted["refresh_token"]

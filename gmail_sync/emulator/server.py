@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import hashlib
 import json
 import random
 import re
@@ -12,16 +13,15 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..quota import MODELS
 from .mailbox import EmulatedMessage, Mailbox, QueryError, b64url, parse_attachment_id
 
-COSTS = {"messages.list": 5, "messages.get": 5, "messages.attachments.get": 5, "history.list": 2,
-         "getProfile": 1}
 MAX_BATCH_PARTS = 50
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
@@ -33,7 +33,10 @@ REASONS = {400: "invalidArgument", 401: "authError", 403: "forbidden", 404: "not
 class EmulatorOptions:
     """How the emulator behaves; every field can be changed while it runs."""
 
-    quota_units_per_second: float | None = None  # None: no quota
+    quota_model: str = "2026"  # what each method costs: gmail_sync/quota.py's "2026" or "legacy"
+    quota_units_per_second: float | None = None  # a per-user bucket with a one-second burst; None: none
+    quota_units_per_minute: float | None = None  # a per-user rolling minute (the 2026 limit is 6,000); None: none
+    quota_window_seconds: float = 60.0  # the rolling window's length (shorter only to test it quickly)
     latency_ms: tuple[float, float] = (0.0, 0.0)  # uniform per HTTP request
     fault_rate: float = 0.0  # share of requests (and of batch parts) that fail: 5xx or a dropped connection
     access_token_lifetime: int = 3600
@@ -62,6 +65,28 @@ class _Bucket:
             if self.tokens + 1e-9 < cost:
                 return False
             self.tokens -= cost
+            return True
+
+
+class _RollingWindow:
+    """At most ``limit`` units in any ``seconds`` window, as Gmail's per-minute quota counts."""
+
+    def __init__(self, limit: float, seconds: float = 60.0) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.spent: deque[tuple[float, float]] = deque()
+        self.total = 0.0
+        self.lock = threading.Lock()
+
+    def take(self, cost: float) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            while self.spent and self.spent[0][0] <= now - self.seconds:
+                self.total -= self.spent.popleft()[1]
+            if self.total + cost > self.limit + 1e-9:
+                return False
+            self.spent.append((now, cost))
+            self.total += cost
             return True
 
 
@@ -113,13 +138,15 @@ class GmailEmulator:
         self._random = random.Random(self.options.seed)
         self._lock = threading.Lock()
         self._access_tokens: dict[str, tuple[float, Mailbox]] = {}
-        self._codes: dict[str, str] = {}
+        self._codes: dict[str, tuple[str, str | None]] = {}  # code -> (refresh token, PKCE challenge)
         self.revoked: list[str] = []
         self.calls: Counter[str] = Counter()
         self.fetches: Counter[str] = Counter()
         self.failed_fetches: Counter[str] = Counter()
         self.token_grants: Counter[str] = Counter()
+        self.rate_limited = 0  # 429s answered
         self._buckets: dict[int, _Bucket] = {}
+        self._windows: dict[int, _RollingWindow] = {}
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -195,14 +222,18 @@ class GmailEmulator:
 
     def _charge(self, method: str, box: Mailbox) -> bool:
         """Gmail's quota is per user: each mailbox has its own bucket."""
-        rate = self.options.quota_units_per_second
-        if not rate:
-            return True
+        cost = MODELS[self.options.quota_model].cost(method)
+        rate, per_minute = self.options.quota_units_per_second, self.options.quota_units_per_minute
         with self._lock:
-            bucket = self._buckets.get(id(box))
-            if bucket is None or bucket.rate != rate:
+            bucket = self._buckets.get(id(box)) if rate else None
+            if rate and (bucket is None or bucket.rate != rate):
                 bucket = self._buckets[id(box)] = _Bucket(rate)
-        return bucket.take(COSTS[method])
+            window = self._windows.get(id(box)) if per_minute else None
+            if per_minute and (window is None or window.limit != per_minute):
+                window = self._windows[id(box)] = _RollingWindow(per_minute, self.options.quota_window_seconds)
+        if bucket is not None and not bucket.take(cost):
+            return False
+        return window is None or window.take(cost)
 
     # -- OAuth ---------------------------------------------------------------------------
     def _token(self, form: dict[str, str]) -> _Response:
@@ -215,9 +246,14 @@ class GmailEmulator:
                 return _Response(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
         elif grant == "authorization_code":
             with self._lock:
-                refresh_token = self._codes.pop(form.get("code", ""), None)
-            if refresh_token is None:
+                granted = self._codes.pop(form.get("code", ""), None)
+            if granted is None:
                 return _Response(400, {"error": "invalid_grant", "error_description": "Malformed auth code."})
+            refresh_token, challenge = granted
+            if challenge is not None and not _pkce_matches(challenge, form.get("code_verifier", "")):
+                # Google's answer to a code asked with a code_challenge and exchanged without its verifier.
+                return _Response(400, {"error": "invalid_grant", "error_description": "Missing code verifier."
+                                       if not form.get("code_verifier") else "Invalid code verifier."})
         else:
             return _Response(400, {"error": "unsupported_grant_type", "error_description": f"Invalid grant_type: {grant}"})
         access = "ya29.emu-" + secrets.token_urlsafe(24)
@@ -236,9 +272,12 @@ class GmailEmulator:
         redirect_uri = query.get("redirect_uri", "")
         if not redirect_uri:
             return _error(400, "Missing required parameter: redirect_uri")
+        challenge = query.get("code_challenge")
+        if challenge is not None and query.get("code_challenge_method", "plain") != "S256":
+            return _error(400, "Invalid code_challenge_method: only S256 is accepted here")
         code = "4/emu-" + secrets.token_urlsafe(16)
         with self._lock:
-            self._codes[code] = self.issue_refresh_token()
+            self._codes[code] = (self.issue_refresh_token(), challenge)
         params = {"code": code, "scope": query.get("scope", "")}
         if "state" in query:
             params["state"] = query["state"]
@@ -288,6 +327,8 @@ class GmailEmulator:
         if in_batch and self._chance(self.options.fault_rate):
             return _error(self._random.choice([500, 503]), "Backend Error")
         if not self._charge(name, box):
+            with self._lock:
+                self.rate_limited += 1
             limited = _error(429, "User-rate limit exceeded.", "rateLimitExceeded")
             if self.options.retry_after_seconds:
                 limited.headers["Retry-After"] = str(self.options.retry_after_seconds)
@@ -467,6 +508,14 @@ class GmailEmulator:
             do_GET = do_POST = _serve
 
         return Handler
+
+
+def _pkce_matches(challenge: str, verifier: str) -> bool:
+    """RFC 7636's S256: the challenge is the unpadded base64url SHA-256 of the verifier."""
+    if not 43 <= len(verifier) <= 128:
+        return False
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    return secrets.compare_digest(digest, challenge)
 
 
 def _reason(status: int) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gmail_sync.emulator import EmulatorOptions, GmailEmulator, Mailbox
@@ -16,7 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
         parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
         parser.add_argument("--address", default="demo@example.com", help="the mailbox owner's address")
+        parser.add_argument("--quota-model", choices=["2026", "legacy"], default=None,
+                            help="what each method costs (default: GMAIL_QUOTA_MODEL)")
         parser.add_argument("--quota", type=float, default=None, help="per-user quota in units per second")
+        parser.add_argument("--quota-per-minute", type=float, default=None,
+                            help="per-user quota in units per rolling minute (Gmail's 2026 limit is 6000)")
         parser.add_argument("--latency-ms", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"))
         parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail (0-1)")
         parser.add_argument("--token-lifetime", type=int, default=3600, help="access-token lifetime in seconds")
@@ -36,7 +41,9 @@ class Command(BaseCommand):
         emulator = GmailEmulator(
             box,
             EmulatorOptions(
+                quota_model=options["quota_model"] or settings.GMAIL_QUOTA_MODEL,
                 quota_units_per_second=options["quota"],
+                quota_units_per_minute=options["quota_per_minute"],
                 latency_ms=tuple(options["latency_ms"]),
                 fault_rate=options["fault_rate"],
                 access_token_lifetime=options["token_lifetime"],
