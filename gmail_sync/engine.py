@@ -556,7 +556,7 @@ class SliceRunner:
                 status=Status.FAILED, error_message=message, worker_id="", finished_at=timezone.now(),
                 updated_at=timezone.now(),
             )
-            if account_error is not None:
+            if failed and account_error is not None:  # only the run's owner speaks for the account
                 GmailAccount.objects.filter(pk=run.account_id).update(
                     status=GmailAccount.Status.ERROR, status_message=message
                 )

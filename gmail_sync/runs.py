@@ -39,15 +39,20 @@ def transition(
 
 
 def request_cancel(*, run: SyncRun) -> SyncRun:
-    """Cancel a run: a paused run at once, a running one at its next page boundary."""
-    if transition(run_id=run.pk, from_statuses=[Status.PAUSED], to_status=Status.CANCELLED):
-        run.refresh_from_db()
-        return run
-    updated = SyncRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
-        cancel_requested=True, updated_at=timezone.now()
-    )
+    """Cancel a run: a paused run at once, a running one at its next commit. A cancel always
+    wins over a slice pausing (or a paused run being claimed) at the same moment: it tries again
+    on the status it lost to."""
+    for _ in range(5):
+        if transition(run_id=run.pk, from_statuses=[Status.PAUSED], to_status=Status.CANCELLED):
+            break
+        if SyncRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
+            cancel_requested=True, updated_at=timezone.now()
+        ):
+            break
+        if not SyncRun.objects.filter(pk=run.pk, status__in=SyncRun.ACTIVE_STATUSES).exists():
+            break  # finished meanwhile (or never active): nothing left to cancel
     run.refresh_from_db()
-    if not updated and run.status != Status.CANCELLED:
+    if run.status not in {Status.CANCELLED, Status.RUNNING}:
         raise TransitionRefused(run, "cancelled")
     return run
 

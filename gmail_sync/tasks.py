@@ -37,7 +37,10 @@ def enqueue_slice(run_id: int, countdown: float = 0) -> None:
 
 def _send(run_id: int, countdown: float = 0) -> None:
     if not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-        run_sync_slice.apply_async(args=[run_id], countdown=countdown or None)
+        if countdown:
+            run_sync_slice.apply_async(args=[run_id], countdown=countdown)
+        else:
+            run_sync_slice.delay(run_id)
         return
     queue: deque[tuple[int, float]] | None = getattr(_inline, "queue", None)
     if queue is not None:

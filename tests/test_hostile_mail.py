@@ -17,7 +17,7 @@ from gmail_sync.services import sync_start
 from receipts.models import Receipt
 from tests.factories import GmailAccountFactory
 
-NOW = timezone.now()
+NOW = timezone.localtime()  # its .date() is the local day a run's range is in
 
 
 @pytest.fixture

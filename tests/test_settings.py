@@ -50,10 +50,12 @@ def test_valid_key_starts() -> None:
 def test_contract_defaults_when_variables_are_unset() -> None:
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.RUN_TO_COMPLETION, s.MAX_SECONDS_PER_RUN, s.GMAIL_QUOTA_UNITS_PER_SECOND, s.TIME_ZONE, "
+        "from gmail_sync import quota; "
+        "print(s.RUN_TO_COMPLETION, s.MAX_SECONDS_PER_RUN, s.GMAIL_QUOTA_MODEL, s.GMAIL_QUOTA_UNITS_PER_SECOND, "
+        "quota.per_user_budget(), s.TIME_ZONE, "
         "s.GMAIL_API_ROOT_URL, s.GOOGLE_TOKEN_URI, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)"
     )
-    unset = {"RUN_TO_COMPLETION", "MAX_SECONDS_PER_RUN", "GMAIL_QUOTA_UNITS_PER_SECOND", "TIME_ZONE",
+    unset = {"RUN_TO_COMPLETION", "MAX_SECONDS_PER_RUN", "GMAIL_QUOTA_MODEL", "GMAIL_QUOTA_UNITS_PER_SECOND", "TIME_ZONE",
              "GMAIL_API_ROOT_URL", "GOOGLE_TOKEN_URI", "DATABASE_URL", "REDIS_URL"}
     env = {k: v for k, v in os.environ.items() if k not in unset | {"ENCRYPTION_KEY", "DEBUG"}}
     env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "s",
@@ -62,6 +64,6 @@ def test_contract_defaults_when_variables_are_unset() -> None:
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "False", "120", "100.0", "Asia/Jerusalem", "https://gmail.googleapis.com/",
+        "False", "120", "2026", "None", "98.0", "Asia/Jerusalem", "https://gmail.googleapis.com/",
         "https://oauth2.googleapis.com/token", "django.db.backends.sqlite3", "memory://",
     ]

@@ -474,3 +474,35 @@ def test_database_errors_back_off_between_slices_and_then_fail_the_run_with_a_cl
     assert engine.run_slice(run.pk).outcome == "completed"  # the checkpoint survived; progress resets the count
     run.refresh_from_db()
     assert run.database_errors == 0 and run.messages_scanned > 0
+
+
+def test_a_cancel_racing_a_slice_that_pauses_still_cancels(monkeypatch) -> None:
+    """GIVEN a running run WHEN its slice pauses between the cancel's two attempts (paused →
+    cancelled, then running → cancel asked) THEN the cancel tries again and the run is cancelled."""
+    from gmail_sync import runs
+
+    run = SyncRun.objects.create(account=_account("race@example.com"), mode=SyncRun.Mode.FULL_BACKFILL,
+                                 status=SyncRun.Status.RUNNING, worker_id="w1", from_date=FROM, to_date=TO)
+    real = runs.transition
+    raced = {"done": False}
+
+    def transition(**kwargs: Any) -> bool:
+        moved = real(**kwargs)
+        if not raced["done"]:
+            raced["done"] = True
+            SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.PAUSED, worker_id="")  # the slice pauses
+        return moved
+
+    monkeypatch.setattr(runs, "transition", transition)
+    assert runs.request_cancel(run=run).status == SyncRun.Status.CANCELLED
+
+
+def test_a_worker_that_no_longer_owns_its_run_does_not_mark_the_account(emulator) -> None:
+    account = _account("owned@example.com")
+    run = _start(account, run_to_completion=True, enqueue=False)
+    runner = engine.SliceRunner(run.pk, worker_id="gone")
+    runner.run_obj = run
+    runner.account = account
+    result = runner._fail("revoked", account_error="revoked")  # the run is not this worker's
+    account.refresh_from_db()
+    assert result.outcome == "lost" and account.status == GmailAccount.Status.CONNECTED
