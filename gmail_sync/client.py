@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 SCOPES = ["https://www.googleapis.com/auth/gmail.readonly"]
 MAX_BATCH = 50  # Gmail refuses batches of more than 50 inner requests.
 RETRYABLE_403_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+# Labels of mail that is not in any range a sync reads: what messages.list leaves out by
+# default (spam, trash) and drafts, which were never received.
+OUT_OF_RANGE_LABELS = frozenset({"SPAM", "TRASH", "DRAFT"})
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     socket.timeout,
     TimeoutError,
@@ -353,18 +356,29 @@ class GmailClient:
         return self._execute("messages.attachments.get", request)
 
     def list_history(self, *, start_history_id: str, page_token: str | None = None) -> HistoryPage:
+        """The messages that entered the mail a range scan reads since ``start_history_id``: new
+        mail, and mail taken out of spam or the trash; in the order they did, each once. Mail that
+        is in spam, the trash or drafts at the time of the record, and mail deleted since, is left
+        out (a message deleted on a later page of history is still listed, and answers 404)."""
         request = self.service.users().history().list(
-            userId="me", startHistoryId=start_history_id, historyTypes="messageAdded",
-            pageToken=page_token or None, maxResults=500,
+            userId="me", startHistoryId=start_history_id, pageToken=page_token or None, maxResults=500,
+            historyTypes=["messageAdded", "messageDeleted", "labelRemoved"],
         )
         body = self._execute("history.list", request, not_found=HistoryExpired)
-        ids: list[str] = []
+        ids: dict[str, None] = {}
         for record in body.get("history", []):
             for added in record.get("messagesAdded", []):
-                message_id = added.get("message", {}).get("id")
-                if message_id and message_id not in ids:
-                    ids.append(message_id)
-        return HistoryPage(ids, body.get("nextPageToken"), str(body.get("historyId", start_history_id)))
+                message = added.get("message", {})
+                if message.get("id") and not OUT_OF_RANGE_LABELS & set(message.get("labelIds", [])):
+                    ids[message["id"]] = None
+            for removed in record.get("labelsRemoved", []):
+                message = removed.get("message", {})
+                if (message.get("id") and {"SPAM", "TRASH"} & set(removed.get("labelIds", []))
+                        and not OUT_OF_RANGE_LABELS & set(message.get("labelIds", []))):
+                    ids[message["id"]] = None
+            for deleted in record.get("messagesDeleted", []):
+                ids.pop(deleted.get("message", {}).get("id", ""), None)
+        return HistoryPage(list(ids), body.get("nextPageToken"), str(body.get("historyId", start_history_id)))
 
     def get_messages(self, ids: Iterable[str], *, fmt: str = "raw") -> dict[str, dict[str, Any] | GmailError]:
         """Fetch messages in batches; each id maps to its resource or to its own error."""

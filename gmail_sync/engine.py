@@ -36,7 +36,7 @@ from receipts.sandbox import MessageFailed, shared_sandbox
 from receipts.services import ReceiptDraft, receipt_rows, receipts_store
 
 from . import dates, quarantine, runs, sql
-from .client import AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
+from .client import OUT_OF_RANGE_LABELS, AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
 from .models import GmailAccount, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ class SliceRunner:
         self.on_progress = on_progress
         self.chain = chain
         self.clock = clock
+        self.boundary: list[str] = []  # examined in the window's last second, not committed yet
 
     # -- entry ---------------------------------------------------------------------------
     def run(self) -> SliceResult:
@@ -209,54 +210,98 @@ class SliceRunner:
 
     # -- scans ---------------------------------------------------------------------------
     def _range_scan(self) -> SliceResult:
+        """The range, month by month, each month in time windows listed in one call each."""
         run = self.run_obj
         assert run.from_date and run.to_date
         months = dates.months_between(run.from_date, run.to_date)
         month = run.current_month if run.current_month in months else months[0]
-        token = run.last_page_token or None
+        window = _parse_window(run.last_page_token) if run.current_month == month else None
+        ids: list[str] | None = list(run.page_ids) if window and window[1] is not None else None
         if run.estimated_total is None:
-            estimate = self.client.list_messages(q=dates.gmail_query(run.from_date, run.to_date), max_results=1)
+            start, end = dates.window(run.from_date, run.to_date)
+            estimate = self.client.list_messages(q=_window_query(start, end), max_results=1)
             self._update(estimated_total=estimate.result_size_estimate, current_month=month)
         while True:
             stop = self._should_stop()
             if stop:
                 return stop
-            low, high = dates.month_bounds(month, run.from_date, run.to_date)
-            page = self.client.list_messages(q=dates.gmail_query(low, high), page_token=token, max_results=PAGE_SIZE)
-            start, end = dates.window(low, high)
-            window = (start * 1000, end * 1000)
-            stop = self._process_page(page.ids, window=window, page_token=token or "", month=month)
+            month_start, month_end = dates.window(*dates.month_bounds(month, run.from_date, run.to_date))
+            if window is None or ids is None:
+                start = window[0] if window else month_start
+                end, ids = self._list_window(start, month_end)
+                examined_before = set(run.boundary_ids)
+                ids = [mid for mid in ids if mid not in examined_before]
+                window = (start, end)
+                self._update(last_page_token=f"{start}-{end}", page_ids=ids, boundary_ids=[], current_month=month,
+                             page_cursor="")
+            start, end = window
+            stop = self._process_page(ids, window=(start * 1000, end * 1000), page_token=run.last_page_token,
+                                      month=month)
             if stop:
                 return stop
-            if page.next_page_token:
-                token = page.next_page_token
-                self._checkpoint(last_page_token=token, current_month=month, page_cursor="", page_done=True)
+            if end < month_end:
+                window, ids = (end, None), None
+                self._checkpoint(last_page_token=f"{end}-", page_ids=[], current_month=month, page_cursor="",
+                                 page_done=True)
                 continue
             index = months.index(month)
             if index + 1 < len(months):
-                month, token = months[index + 1], None
-                self._checkpoint(last_page_token="", current_month=month, page_cursor="", page_done=True)
+                month, window, ids = months[index + 1], None, None
+                self._checkpoint(last_page_token="", page_ids=[], current_month=month, page_cursor="",
+                                 page_done=True)
                 continue
             return self._complete()
+
+    def _list_window(self, start: int, limit: int) -> tuple[int, list[str]]:
+        """The longest window from ``start`` (epoch seconds) to at most ``limit`` whose messages
+        one messages.list call answers whole, and their ids: no page token is ever carried over,
+        so none can expire, and a deletion cannot shift what a later page would have held. A
+        window of one second that holds more than a page is read through its pages at once."""
+        end = limit
+        while True:
+            page = self.client.list_messages(q=_window_query(start, end), max_results=PAGE_SIZE)
+            if not page.next_page_token:
+                return end, page.ids
+            width = end - start
+            if width <= 1:
+                ids, token = list(page.ids), page.next_page_token
+                while token:
+                    page = self.client.list_messages(q=_window_query(start, end), page_token=token,
+                                                     max_results=PAGE_SIZE)
+                    ids += page.ids
+                    token = page.next_page_token
+                return end, list(dict.fromkeys(ids))
+            # Shrink to what the estimate says fits in four fifths of a page, and at least by half.
+            share = 0.8 * PAGE_SIZE / max(page.result_size_estimate, PAGE_SIZE + 1)
+            end = start + max(1, min(width // 2, int(width * share)))
 
     def _history_scan(self) -> SliceResult:
         run = self.run_obj
         token = run.last_page_token or None
+        ids: list[str] | None = list(run.page_ids) if token == (run.last_page_token or None) and run.page_ids else None
+        next_token = run.next_page_token or None
         while True:
             stop = self._should_stop()
             if stop:
                 return stop
-            try:
-                page = self.client.list_history(start_history_id=run.start_history_id, page_token=token)
-            except HistoryExpired:
-                return self._fall_back_to_range()
-            stop = self._process_page(page.message_ids, window=None, page_token=token or "", month="")
+            if ids is None:
+                try:
+                    page = self.client.list_history(start_history_id=run.start_history_id, page_token=token)
+                except HistoryExpired:
+                    return self._fall_back_to_range()
+                ids, next_token = page.message_ids, page.next_page_token
+                # This page's ids are kept with the checkpoint, so that a resumed slice reads
+                # the same list from its cursor, whatever was deleted meanwhile.
+                self._update(last_page_token=token or "", page_ids=ids, next_page_token=next_token or "",
+                             current_month="", page_cursor="")
+            stop = self._process_page(ids, window=None, page_token=token or "", month="")
             if stop:
                 return stop
-            if not page.next_page_token:
+            if not next_token:
                 return self._complete()
-            token = page.next_page_token
-            self._checkpoint(last_page_token=token, current_month="", page_cursor="", page_done=True)
+            token, ids = next_token, None
+            self._checkpoint(last_page_token=token, page_ids=[], next_page_token="", current_month="", page_cursor="",
+                             page_done=True)
 
     def _fall_back_to_range(self) -> SliceResult:
         run = self.run_obj
@@ -267,7 +312,7 @@ class SliceRunner:
             start, end = dates.months_back_range(36)
         logger.info("run_id=%s history id %s expired; scanning %s..%s instead", run.pk, run.start_history_id, start, end)
         self._update(start_history_id="", from_date=start, to_date=end, last_page_token="", page_cursor="",
-                     current_month="")
+                     page_ids=[], next_page_token="", boundary_ids=[], current_month="")
         run.refresh_from_db()
         return self._range_scan()
 
@@ -315,10 +360,11 @@ class SliceRunner:
             yield ids[position:], dict.fromkeys(ids[position:], QUARANTINED)
 
     def _examine(self, message_id: str, resource: Any, window: tuple[int, int] | None) -> tuple[str, ReceiptDraft | None]:
-        """'receipt', 'skipped', 'error', or 'outside' (belongs to a neighbouring window)."""
-        if isinstance(resource, MessageNotFound):
+        """'receipt', 'skipped', 'error'; or, not counted, 'outside' (belongs to a neighbouring
+        window, or is in spam, the trash or drafts) or 'gone' (deleted since it was listed)."""
+        if isinstance(resource, MessageNotFound):  # deleted since it was listed: no longer in the range
             logger.info("run_id=%s message %s is gone (404)", self.run_id, message_id)
-            return "error", None
+            return "gone", None
         if resource is QUARANTINED:
             logger.info("run_id=%s message %s is quarantined; not read again", self.run_id, message_id)
             return "error", None
@@ -329,6 +375,10 @@ class SliceRunner:
             internal_ms = int(resource.get("internalDate", "0"))
             if window and not (window[0] <= internal_ms < window[1]):
                 return "outside", None
+            if OUT_OF_RANGE_LABELS & set(resource.get("labelIds", [])):  # moved to spam or the trash meanwhile
+                return "outside", None
+            if window and internal_ms >= window[1] - 1000:
+                self.boundary.append(message_id)
             # pybase64 (SIMD) decodes about 8x faster than the standard library: on large mail,
             # decoding was a fifth of the worker's CPU.
             raw = pybase64.urlsafe_b64decode(resource["raw"] + "=" * (-len(resource["raw"]) % 4))
@@ -362,6 +412,9 @@ class SliceRunner:
         increments = {"messages_scanned": len(drafts) + skipped + errors, "errors_count": errors}
         checkpoint = {"last_page_token": page_token, "current_month": month, "page_cursor": examined.last_id,
                       "database_errors": 0}
+        if self.boundary:
+            checkpoint["boundary_ids"] = [*self.run_obj.boundary_ids, *self.boundary]
+            self.boundary = []
         try:
             if not drafts:  # one UPDATE: a transaction of its own
                 self._update(increments={**increments, "saved_receipts": 0, "skipped_count": skipped}, **checkpoint)
@@ -511,7 +564,8 @@ class SliceRunner:
         now = timezone.now()
         with transaction.atomic():
             if not self._owned().update(
-                status=Status.COMPLETED, has_next=False, last_page_token="", page_cursor="", worker_id="",
+                status=Status.COMPLETED, has_next=False, last_page_token="", page_cursor="", page_ids=[], next_page_token="",
+                boundary_ids=[], worker_id="",
                 finished_at=now, updated_at=now, last_heartbeat_at=now,
                 pages_scanned=F("pages_scanned") + 1,
             ):
@@ -565,6 +619,23 @@ class SliceRunner:
             logger.error("❌ RUN_FAILED %s error=%s", counters(run), message)
             return SliceResult(run.pk, "failed", run.status)
         return SliceResult(run.pk, "lost", run.status)
+
+
+def _window_query(start: int, end: int) -> str:
+    """messages.list's ``q`` for ``[start, end)`` in epoch seconds (``after:`` a second early: the
+    sync drops what lies outside by its internalDate), without drafts, which were never received
+    (spam and trash are left out by messages.list itself)."""
+    return f"after:{start - 1} before:{end} -in:drafts"
+
+
+def _parse_window(token: str) -> tuple[int, int | None] | None:
+    """``START-END`` (a listed window) or ``START-`` (the next one); None for anything else, such
+    as a Gmail page token from before windows: that month is then read again from its start,
+    which stores nothing twice (receipts are unique per message)."""
+    start, dash, end = token.partition("-")
+    if not dash or not start.isdigit() or (end and not end.isdigit()):
+        return None
+    return int(start), int(end) if end else None
 
 
 def _covers_up_to_now(run: SyncRun, account: GmailAccount) -> bool:

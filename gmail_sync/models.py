@@ -147,10 +147,20 @@ class SyncRun(models.Model):
     # progress was committed; each waits longer before the next, and too many fail the run.
     database_errors = models.IntegerField(default=0, db_default=0)
 
-    # The checkpoint: the next page to read is ``last_page_token`` of ``current_month``.
+    # The checkpoint. A range scan reads ``current_month`` in time windows small enough to list in
+    # one messages.list call (no Gmail page token is kept: they expire and shift when mail is
+    # deleted): ``last_page_token`` is the window being read, ``START-END`` in epoch seconds, with
+    # its listed ids in ``page_ids``; or ``START-`` for the next window, not listed yet. A history
+    # scan keeps Gmail's history page token there, that page's ids, and the token after it.
     last_page_token = models.TextField(blank=True, default="")
     current_month = models.CharField(max_length=7, blank=True, default="")
     has_next = models.BooleanField(default=True, db_default=True)
+    page_ids = models.JSONField(blank=True, default=list)
+    # Messages examined in the last second of the current window: the next window's listing
+    # starts a second early (Gmail's ``after:`` may or may not include its own second) and
+    # leaves these out, so that none is fetched twice.
+    boundary_ids = models.JSONField(blank=True, default=list)
+    next_page_token = models.TextField(blank=True, default="", db_default="")
     # The last message of the current page already committed ("" = none), so a resumed slice
     # skips exactly what was counted.
     page_cursor = models.CharField(max_length=64, blank=True, default="")

@@ -15,6 +15,7 @@ import googleapiclient
 import pytest
 
 from gmail_sync.emulator import GmailEmulator, Mailbox
+from gmail_sync.emulator.mailbox import QueryError
 
 DISCOVERY = json.loads(
     (Path(googleapiclient.__file__).parent / "discovery_cache/documents/gmail.v1.json").read_text()
@@ -148,7 +149,10 @@ def test_batch_of_more_than_50_parts_is_refused(attachment_mailbox: Mailbox) -> 
         assert "Too many requests in batch" in caught.value.read().decode()
 
 
-def test_page_tokens_are_opaque_and_stable_when_mail_arrives(sample_mailbox: Path) -> None:
+def test_page_tokens_are_offsets_that_shift_with_the_mail_and_expire(sample_mailbox: Path) -> None:
+    """As harsh as Gmail can be: a token is an offset into the results as they are when it is
+    used (new mail repeats a message, a deletion on an earlier page skips one), good for its own
+    query only, and refused once it is older than the emulator's token lifetime."""
     box = Mailbox.from_path(sample_mailbox)
     with GmailEmulator(box) as emu:
         token = _token(emu)
@@ -156,14 +160,60 @@ def test_page_tokens_are_opaque_and_stable_when_mail_arrives(sample_mailbox: Pat
         assert first["resultSizeEstimate"] > 50
         assert not re.fullmatch(r"\d+", first["nextPageToken"])
         newest = EmailMessage()
-        newest["Date"] = "Tue, 01 Jul 2025 10:00:00 +0000"
+        newest["Date"] = "Tue, 01 Jul 2099 10:00:00 +0000"
         newest.set_content("new mail")
         box.add(newest.as_bytes())
-        _, second = _get(emu, f"gmail/v1/users/me/messages?maxResults=50&pageToken={first['nextPageToken']}", token)
-        first_ids = {m["id"] for m in first["messages"]}
-        assert not first_ids & {m["id"] for m in second["messages"]}
+        next_page = f"gmail/v1/users/me/messages?maxResults=50&pageToken={first['nextPageToken']}"
+        _, second = _get(emu, next_page, token)
+        assert second["messages"][0]["id"] == first["messages"][-1]["id"]  # the arrival shifted it by one
+        box.delete(first["messages"][0]["id"])
+        box.delete(first["messages"][1]["id"])
+        _, third = _get(emu, next_page, token)
         everything = [m.id for m in box.search()]
-        assert [m["id"] for m in second["messages"]] == everything[51:101]
+        assert [m["id"] for m in third["messages"]] == everything[50:100]
+        assert everything.index(third["messages"][0]["id"]) == 50  # one message of the old page 2 was skipped
+        status, body = _get(emu, f"gmail/v1/users/me/messages?maxResults=50&q=in:inbox&pageToken={first['nextPageToken']}",
+                            token)
+        assert (status, body["error"]["message"]) == (400, "Invalid pageToken")
+        emu.options.page_token_lifetime_seconds = 0
+        status, body = _get(emu, next_page, token)
+        assert (status, body["error"]["message"]) == (400, "Invalid pageToken")
+
+
+def test_history_records_additions_deletions_and_label_changes_by_type(sample_mailbox: Path) -> None:
+    box = Mailbox.from_path(sample_mailbox)
+    with GmailEmulator(box) as emu:
+        token = _token(emu)
+        start = box.history_id
+        added = box.add(b"From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n")
+        box.modify(added.id, add=["SPAM"], remove=["INBOX"])
+        box.delete(added.id)
+        _, everything = _get(emu, f"gmail/v1/users/me/history?startHistoryId={start}", token)
+        kinds = [next(k for k in record if k not in {"id", "messages"}) for record in everything["history"]]
+        assert kinds == ["messagesAdded", "labelsAdded", "labelsRemoved", "messagesDeleted"]
+        assert everything["history"][1]["labelsAdded"][0]["labelIds"] == ["SPAM"]
+        assert everything["history"][1]["labelsAdded"][0]["message"]["labelIds"] == ["SPAM"]
+        _, removed = _get(emu, f"gmail/v1/users/me/history?startHistoryId={start}&historyTypes=labelRemoved", token)
+        assert [r["labelsRemoved"][0]["labelIds"] for r in removed["history"]] == [["INBOX"]]
+        _, in_spam = _get(emu, f"gmail/v1/users/me/history?startHistoryId={start}&labelId=SPAM", token)
+        assert len(in_spam["history"]) == 2  # the two label changes left it in spam
+        status, _ = _get(emu, f"gmail/v1/users/me/history?startHistoryId={start}&historyTypes=messageMoved", token)
+        assert status == 400
+        box.expire_history()
+        status, _ = _get(emu, f"gmail/v1/users/me/history?startHistoryId={start}", token)
+        assert status == 404
+
+
+def test_q_understands_in_and_label_and_refuses_the_rest(sample_mailbox: Path) -> None:
+    box = Mailbox.from_path(sample_mailbox)
+    message = box.add(b"From: a@example.com\r\nSubject: draft\r\n\r\nhello\r\n", labels=["DRAFT"])
+    assert message.id in {m.id for m in box.search()}
+    assert message.id not in {m.id for m in box.search(q="-in:drafts")}
+    assert {m.id for m in box.search(q="in:drafts")} == {message.id}
+    spam = {m.id for m in box.all() if "SPAM" in m.label_ids}
+    assert {m.id for m in box.search(q="in:spam")} == spam  # in:spam lifts the default
+    with pytest.raises(QueryError):
+        box.search(q="subject:receipt")
 
 
 def test_spam_and_trash_are_left_out_unless_asked(sample_mailbox: Path) -> None:

@@ -10,6 +10,7 @@ import hashlib
 import mailbox as std_mailbox
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
@@ -181,6 +182,19 @@ def _labels(msg: Message) -> list[str]:
     return labels or ["INBOX"]
 
 
+HISTORY_TYPES = ("messageAdded", "messageDeleted", "labelAdded", "labelRemoved")
+
+
+@dataclass
+class HistoryRecord:
+    id: int
+    kind: str  # one of HISTORY_TYPES
+    message_id: str
+    thread_id: str
+    labels: list[str]  # a label change's labels
+    message_labels: list[str]  # the message's labels after the change
+
+
 class Mailbox:
     """The messages of one Gmail user, with history ids as Gmail keeps them.
 
@@ -192,7 +206,7 @@ class Mailbox:
         self.address = address
         self._lock = threading.RLock()
         self._messages: dict[str, EmulatedMessage] = {}
-        self._history: list[tuple[int, str]] = []  # (history id, message id) of each messageAdded
+        self._history: list[HistoryRecord] = []  # every change, oldest first, as history.list reads it
         self._history_id = 1000
         self.oldest_history_id = 1000
 
@@ -234,8 +248,32 @@ class Mailbox:
                 label_ids=label_ids,
             )
             self._messages[message_id] = message
-            self._history.append((self._history_id, message_id))
+            self._history.append(HistoryRecord(self._history_id, "messageAdded", message_id, message.thread_id,
+                                               [], list(label_ids)))
             return message
+
+    def delete(self, message_id: str) -> None:
+        """Delete a message for good (not to the trash), as messages.delete does."""
+        with self._lock:
+            message = self._messages.pop(message_id)
+            self._history_id += 1
+            self._history.append(HistoryRecord(self._history_id, "messageDeleted", message_id, message.thread_id,
+                                               [], []))
+
+    def modify(self, message_id: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        """Change a message's labels (into or out of SPAM or TRASH, say), as messages.modify does:
+        one history record per kind of change."""
+        with self._lock:
+            message = self._messages[message_id]
+            added = [label for label in add if label not in message.label_ids]
+            removed = [label for label in remove if label in message.label_ids]
+            message.label_ids = [label for label in message.label_ids if label not in removed] + added
+            for kind, labels in (("labelAdded", added), ("labelRemoved", removed)):
+                if labels:
+                    self._history_id += 1
+                    message.history_id = self._history_id
+                    self._history.append(HistoryRecord(self._history_id, kind, message_id, message.thread_id,
+                                                       labels, list(message.label_ids)))
 
     def expire_history(self) -> None:
         """Forget all history before now, as Gmail does after about a week."""
@@ -262,11 +300,14 @@ class Mailbox:
     def search(self, *, q: str = "", label_ids: list[str] | None = None,
                include_spam_trash: bool = False) -> list[EmulatedMessage]:
         """Matching messages, newest first, as messages.list orders them."""
-        after_ms, before_ms = parse_query(q)
+        query = parse_query(q)
+        after_ms, before_ms = query.after_ms, query.before_ms
+        hidden = set() if include_spam_trash or query.anywhere else {"SPAM", "TRASH"} - query.required
         with self._lock:
             found = []
             for message in self._messages.values():
-                if not include_spam_trash and {"SPAM", "TRASH"} & set(message.label_ids):
+                labels = set(message.label_ids)
+                if hidden & labels or query.excluded & labels or not query.required <= labels:
                     continue
                 if label_ids and not set(label_ids) <= set(message.label_ids):
                     continue
@@ -278,12 +319,17 @@ class Mailbox:
         found.sort(key=lambda m: (-m.internal_date_ms, m.id))
         return found
 
-    def history_since(self, start_history_id: int) -> list[tuple[int, EmulatedMessage]]:
-        """messageAdded records after ``start_history_id``; KeyError when it is too old to know."""
+    def history_since(self, start_history_id: int, *, types: list[str] | None = None,
+                      label_id: str | None = None) -> list[HistoryRecord]:
+        """Records after ``start_history_id`` of the given types (all when None), of messages
+        that carry ``label_id`` after the change when it is given; KeyError when the id is too old
+        to know."""
         with self._lock:
             if start_history_id < self.oldest_history_id:
                 raise KeyError(start_history_id)
-            return [(hid, self._messages[mid]) for hid, mid in self._history if hid > start_history_id]
+            return [record for record in self._history if record.id > start_history_id
+                    and (not types or record.kind in types)
+                    and (label_id is None or label_id in record.message_labels)]
 
 
 def _thread_id(msg: Message, fallback: str) -> str:
@@ -293,8 +339,11 @@ def _thread_id(msg: Message, fallback: str) -> str:
     return fallback
 
 
-_TERM = re.compile(r"(after|before|older|newer):(\S+)", re.IGNORECASE)
+_TERM = re.compile(r"(-?)(after|before|older|newer|in|label):(\S+)", re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})[/-](\d{1,2})[/-](\d{1,2})$")
+# Gmail's ``in:`` names for its system labels.
+_IN = {"inbox": "INBOX", "spam": "SPAM", "trash": "TRASH", "sent": "SENT", "draft": "DRAFT", "drafts": "DRAFT",
+       "starred": "STARRED", "important": "IMPORTANT", "chats": "CHAT"}
 
 
 def _term_ms(value: str) -> int:
@@ -308,16 +357,39 @@ def _term_ms(value: str) -> int:
     return int(datetime(year, month, day, tzinfo=PACIFIC).timestamp() * 1000)
 
 
-def parse_query(q: str) -> tuple[int | None, int | None]:
-    """``after:``/``before:`` bounds in epoch ms (after inclusive, before exclusive)."""
-    after_ms = before_ms = None
+@dataclass
+class Query:
+    after_ms: int | None = None  # inclusive
+    before_ms: int | None = None  # exclusive
+    required: set[str] = field(default_factory=set)  # labels a message must carry (in:, label:)
+    excluded: set[str] = field(default_factory=set)  # labels it must not carry (-in:, -label:)
+    anywhere: bool = False  # in:anywhere: spam and trash too
+
+
+def parse_query(q: str) -> Query:
+    """The ``q`` terms the emulator knows: ``after:``/``before:`` (epoch seconds or a date),
+    ``in:`` and ``label:``, each negatable with ``-``; anything else is a QueryError."""
+    query = Query()
     rest = _TERM.sub(" ", q or "").strip()
     if rest:
-        raise QueryError(f"The emulator supports only after:/before: in q, not {rest!r}")
-    for name, value in _TERM.findall(q or ""):
+        raise QueryError(f"The emulator supports only after:, before:, in: and label: in q, not {rest!r}")
+    for negated, name, value in _TERM.findall(q or ""):
+        name = name.lower()
+        if name in {"in", "label"}:
+            if name == "in" and value.lower() == "anywhere" and not negated:
+                query.anywhere = True
+                continue
+            label = _IN.get(value.lower()) if name == "in" else (
+                value.upper() if value.upper() in SYSTEM_LABELS else f"Label_{value}")
+            if label is None:
+                raise QueryError(f"Unknown in: {value!r}")
+            (query.excluded if negated else query.required).add(label)
+            continue
+        if negated:
+            raise QueryError(f"-{name}: is not supported")
         ms = _term_ms(value)
-        if name.lower() in {"after", "newer"}:
-            after_ms = ms if after_ms is None else max(after_ms, ms)
+        if name in {"after", "newer"}:
+            query.after_ms = ms if query.after_ms is None else max(query.after_ms, ms)
         else:
-            before_ms = ms if before_ms is None else min(before_ms, ms)
-    return after_ms, before_ms
+            query.before_ms = ms if query.before_ms is None else min(query.before_ms, ms)
+    return query

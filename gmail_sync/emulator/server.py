@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ..quota import MODELS
-from .mailbox import EmulatedMessage, Mailbox, QueryError, b64url, parse_attachment_id
+from .mailbox import HISTORY_TYPES, EmulatedMessage, HistoryRecord, Mailbox, QueryError, b64url, parse_attachment_id
 
 MAX_BATCH_PARTS = 50
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
@@ -41,6 +41,10 @@ class EmulatorOptions:
     fault_rate: float = 0.0  # share of requests (and of batch parts) that fail: 5xx or a dropped connection
     access_token_lifetime: int = 3600
     retry_after_seconds: int | None = None  # sent with 429s when set
+    # Share of quota refusals answered as Gmail also answers them: 403 userRateLimitExceeded
+    # (the rest are 429 rateLimitExceeded), in batch parts as in single calls.
+    rate_limit_403_share: float = 0.0
+    page_token_lifetime_seconds: float | None = None  # messages.list tokens refused (400) past this age
     max_results_limit: int = 500
     # New mail arriving while a client syncs: these raw messages are delivered one by one, this
     # many seconds apart, from the moment the emulator starts (or deliver_later() is called).
@@ -102,7 +106,7 @@ def _error(status: int, message: str, reason: str | None = None) -> _Response:
     return _Response(status, {"error": {
         "code": status,
         "message": message,
-        "errors": [{"message": message, "domain": "global" if status != 429 else "usageLimits",
+        "errors": [{"message": message, "domain": "usageLimits" if status == 429 or "RateLimit" in (reason or "") else "global",
                     "reason": reason or REASONS.get(status, "unknown")}],
         "status": STATUS_NAMES.get(status, "UNKNOWN"),
     }})
@@ -329,7 +333,9 @@ class GmailEmulator:
         if not self._charge(name, box):
             with self._lock:
                 self.rate_limited += 1
-            limited = _error(429, "User-rate limit exceeded.", "rateLimitExceeded")
+            limited = (_error(403, "User-rate limit exceeded.", "userRateLimitExceeded")
+                       if self._chance(self.options.rate_limit_403_share)
+                       else _error(429, "User-rate limit exceeded.", "rateLimitExceeded"))
             if self.options.retry_after_seconds:
                 limited.headers["Retry-After"] = str(self.options.retry_after_seconds)
             return limited
@@ -343,7 +349,7 @@ class GmailEmulator:
                 return self._get(box, urllib.parse.unquote(match.group(2)), query, query_pairs)
             if name == "messages.attachments.get":
                 return self._attachment(box, urllib.parse.unquote(match.group(2)), urllib.parse.unquote(match.group(3)))
-            return self._history(box, query)
+            return self._history(box, query, query_pairs)
         except QueryError as exc:
             return _error(400, str(exc))
 
@@ -357,23 +363,26 @@ class GmailEmulator:
         max_results = min(max_results, self.options.max_results_limit)
         include = query.get("includeSpamTrash", "false").lower() == "true"
         labels = [v for k, v in pairs if k == "labelIds"]
-        found = box.search(q=query.get("q", ""), label_ids=labels, include_spam_trash=include)
+        q = query.get("q", "")
+        found = box.search(q=q, label_ids=labels, include_spam_trash=include)
         start = 0
         token = query.get("pageToken")
         if token:
-            key = _decode_page_token(token)
-            if key is None:
+            decoded = _decode_page_token(token)
+            # As Gmail's, a token is good for one query only, and only for a while.
+            if decoded is None or decoded[1] != _query_key(q, labels, include) or (
+                    self.options.page_token_lifetime_seconds is not None
+                    and time.time() - decoded[2] > self.options.page_token_lifetime_seconds):
                 return _error(400, "Invalid pageToken")
-            # Keyset: the page starts after the last message of the previous one, so mail that
-            # arrives while a client pages never shifts what it has not yet seen.
-            start = next((i for i, m in enumerate(found) if (-m.internal_date_ms, m.id) > key), len(found))
+            # An offset into the results as they are now: mail deleted from an earlier page
+            # shifts what follows, as mail arriving newer than the page does.
+            start = decoded[0]
         page = found[start:start + max_results]
         body: dict[str, Any] = {"resultSizeEstimate": len(found)}
         if page:
             body["messages"] = [{"id": m.id, "threadId": m.thread_id} for m in page]
         if start + max_results < len(found):
-            last = page[-1]
-            body["nextPageToken"] = _encode_page_token((-last.internal_date_ms, last.id))
+            body["nextPageToken"] = _encode_page_token(start + max_results, _query_key(q, labels, include))
         return _Response(200, body)
 
     def _get(self, box: Mailbox, message_id: str, query: dict[str, str], pairs: list[tuple[str, str]]) -> _Response:
@@ -398,13 +407,17 @@ class GmailEmulator:
             return _error(404, "Requested entity was not found.")
         return _Response(200, {"attachmentId": attachment_id, "size": len(data), "data": b64url(data)})
 
-    def _history(self, box: Mailbox, query: dict[str, str]) -> _Response:
+    def _history(self, box: Mailbox, query: dict[str, str], pairs: list[tuple[str, str]]) -> _Response:
         try:
             start = int(query.get("startHistoryId", ""))
         except ValueError:
             return _error(400, "Invalid startHistoryId")
+        types = [v for k, v in pairs if k == "historyTypes"]
+        unknown = [t for t in types if t not in HISTORY_TYPES]
+        if unknown:
+            return _error(400, f"Invalid value for historyTypes: {unknown[0]}")
         try:
-            records = box.history_since(start)
+            records = box.history_since(start, types=types or None, label_id=query.get("labelId") or None)
         except KeyError:
             return _error(404, "Requested entity was not found.")
         try:
@@ -415,11 +428,7 @@ class GmailEmulator:
         page = records[offset:offset + max_results]
         body: dict[str, Any] = {"historyId": str(box.history_id)}
         if page:
-            body["history"] = [
-                {"id": str(hid), "messages": [{"id": m.id, "threadId": m.thread_id}],
-                 "messagesAdded": [{"message": {"id": m.id, "threadId": m.thread_id, "labelIds": m.label_ids}}]}
-                for hid, m in page
-            ]
+            body["history"] = [_history_record(record) for record in page]
         if offset + max_results < len(records):
             body["nextPageToken"] = str(offset + max_results)
         return _Response(200, body)
@@ -525,13 +534,30 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-def _encode_page_token(key: tuple[int, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+def _query_key(q: str, labels: list[str], include_spam_trash: bool) -> str:
+    return hashlib.sha1(json.dumps([q, sorted(labels), include_spam_trash]).encode()).hexdigest()[:12]
 
 
-def _decode_page_token(token: str) -> tuple[int, str] | None:
+def _encode_page_token(offset: int, query_key: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([offset, query_key, round(time.time(), 3)]).encode()).decode().rstrip("=")
+
+
+def _decode_page_token(token: str) -> tuple[int, str, float] | None:
     try:
         value = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        return int(value[0]), str(value[1])
+        return int(value[0]), str(value[1]), float(value[2])
     except (ValueError, TypeError, IndexError):
         return None
+
+
+def _history_record(record: HistoryRecord) -> dict[str, Any]:
+    message = {"id": record.message_id, "threadId": record.thread_id}
+    body: dict[str, Any] = {"id": str(record.id), "messages": [message]}
+    if record.kind == "messageAdded":
+        body["messagesAdded"] = [{"message": {**message, "labelIds": record.message_labels}}]
+    elif record.kind == "messageDeleted":
+        body["messagesDeleted"] = [{"message": message}]
+    else:
+        key = "labelsAdded" if record.kind == "labelAdded" else "labelsRemoved"
+        body[key] = [{"message": {**message, "labelIds": record.message_labels}, "labelIds": record.labels}]
+    return body
