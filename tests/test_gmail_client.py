@@ -73,6 +73,21 @@ def test_every_message_fetched_exactly_once_despite_faults_429s_and_short_tokens
         assert limited, "failed parts were retried, so there were more get calls than messages"
 
 
+def test_quota_refusals_answered_as_403_in_batch_parts_are_waited_out(sample_mailbox) -> None:
+    """GIVEN a quota below the client's budget whose refusals all come as Gmail's 403
+    userRateLimitExceeded, inside batch parts WHEN the client fetches 150 messages THEN each
+    arrives, fetched once, after the refused parts were retried."""
+    box = Mailbox.from_path(sample_mailbox, address="owner@example.com")
+    options = EmulatorOptions(quota_units_per_second=1000, rate_limit_403_share=1.0, seed=2)
+    with GmailEmulator(box, options) as emu:
+        client = _client(emu, quota=2000, key="403s", base_delay=0.2)
+        ids = [m.id for m in box.search()][:150]
+        results = client.get_messages(ids)
+        assert all(isinstance(results[mid], dict) for mid in ids)
+        assert emu.rate_limited_403 == emu.rate_limited > 0 and client.stats["retries"] > 0
+        assert max(emu.fetches.values()) == 1 and set(emu.fetches) == set(ids)
+
+
 @pytest.mark.parametrize(
     ("local_time", "inside"),
     [((2024, 3, 1, 0, 30), True), ((2024, 3, 31, 23, 30), True), ((2024, 4, 1, 0, 30), False),

@@ -148,7 +148,8 @@ class GmailEmulator:
         self.fetches: Counter[str] = Counter()
         self.failed_fetches: Counter[str] = Counter()
         self.token_grants: Counter[str] = Counter()
-        self.rate_limited = 0  # 429s answered
+        self.rate_limited = 0  # quota refusals answered (429, or 403 userRateLimitExceeded)
+        self.rate_limited_403 = 0  # of which as 403
         self._buckets: dict[int, _Bucket] = {}
         self._windows: dict[int, _RollingWindow] = {}
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -331,10 +332,11 @@ class GmailEmulator:
         if in_batch and self._chance(self.options.fault_rate):
             return _error(self._random.choice([500, 503]), "Backend Error")
         if not self._charge(name, box):
+            as_403 = self._chance(self.options.rate_limit_403_share)
             with self._lock:
                 self.rate_limited += 1
-            limited = (_error(403, "User-rate limit exceeded.", "userRateLimitExceeded")
-                       if self._chance(self.options.rate_limit_403_share)
+                self.rate_limited_403 += as_403
+            limited = (_error(403, "User-rate limit exceeded.", "userRateLimitExceeded") if as_403
                        else _error(429, "User-rate limit exceeded.", "rateLimitExceeded"))
             if self.options.retry_after_seconds:
                 limited.headers["Retry-After"] = str(self.options.retry_after_seconds)
