@@ -163,6 +163,10 @@ if MAX_SECONDS_PER_RUN <= 0:
     raise ImproperlyConfigured("MAX_SECONDS_PER_RUN must be a positive number of seconds.")
 # A running run whose heartbeat is older than this is taken to be orphaned by a dead worker.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=300)
+# A Celery task runs a run for at most this long before handing it on to the next task.
+SYNC_TASK_SOFT_TIME_LIMIT = env.int("SYNC_TASK_SOFT_TIME_LIMIT", default=3600)
+if SYNC_TASK_SOFT_TIME_LIMIT < 60:
+    raise ImproperlyConfigured("SYNC_TASK_SOFT_TIME_LIMIT must be at least 60 seconds.")
 # Without REDIS_URL, run a started sync in a background thread of the web process instead of
 # inside the request that started it (for `runserver` without a worker).
 RUN_SYNCS_IN_THREAD = env.bool("RUN_SYNCS_IN_THREAD", default=False)

@@ -222,8 +222,9 @@ class SyncRunViewSet(viewsets.GenericViewSet):
         run = self._owned_run(pk)
         if run is None:
             return _not_found(f"No sync run {pk}.")
-        if run.status not in SyncRun.RESUMABLE_STATUSES:
-            return _conflict(f"Sync run {run.pk} is {run.status}; only paused, failed or cancelled runs resume.", run)
+        if run.status not in SyncRun.RESUMABLE_STATUSES and not runs.is_orphaned(run):
+            return _conflict(f"Sync run {run.pk} is {run.status}; only paused, failed or cancelled runs resume "
+                             "(or running ones whose worker stopped beating).", run)
         try:
             run = resume_run(run=run)
         except ActiveRunExists as exc:

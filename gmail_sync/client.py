@@ -288,6 +288,7 @@ class GmailClient:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self._sleep = sleep
+        self.on_wait: Callable[[float], None] | None = None
         self._random = random.Random()
         self.stats = {"retries": 0, "batches": 0, "calls": 0, "oversized_batches": 0}
 
@@ -297,6 +298,8 @@ class GmailClient:
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.max_delay * 4))
         self.stats["retries"] += 1
+        if self.on_wait is not None:
+            self.on_wait(delay)  # the caller shows it is alive (a run's heartbeat) before a long wait
         self._sleep(delay)
 
     def _classify(self, error: HttpError, *, not_found: type[GmailError] = MessageNotFound) -> BaseException:

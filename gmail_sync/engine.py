@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pybase64
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, QuerySet, Value
@@ -123,7 +124,7 @@ def claim(run_id: int, worker_id: str) -> bool:
     now = timezone.now()
     stale = now - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
     orphaned = Q(status=Status.RUNNING) & (Q(worker_id="") | Q(last_heartbeat_at__lt=stale) | Q(last_heartbeat_at__isnull=True))
-    updated = SyncRun.objects.filter(Q(pk=run_id) & (Q(status=Status.PAUSED) | orphaned)).update(
+    updated = SyncRun.objects.filter(Q(pk=run_id) & (Q(status=Status.PAUSED, held=False) | orphaned)).update(
         status=Status.RUNNING,
         worker_id=worker_id,
         last_heartbeat_at=now,
@@ -170,6 +171,7 @@ class SliceRunner:
             logger.info("▶️ RUN_RESUME %s slice=%s page_token=%s", counters(run), run.slices_count, bool(run.last_page_token))
         try:
             self.client = self.client_factory(self.account)
+            self.client.on_wait = self._beat
             if not run.history_id_at_start:
                 profile = self.client.get_profile()
                 self._update(history_id_at_start=str(profile.get("historyId", "")))
@@ -184,11 +186,17 @@ class SliceRunner:
             run.refresh_from_db()
             logger.info("run_id=%s stopped: no longer owned (status=%s)", run.pk, run.status)
             return SliceResult(run.pk, "lost", run.status)
-        except KeyboardInterrupt:
-            runs.transition(run_id=run.pk, from_statuses=[Status.RUNNING], to_status=Status.PAUSED, worker_id="")
+        except KeyboardInterrupt:  # an operator's stop: held until an operator resumes it
+            runs.transition(run_id=run.pk, from_statuses=[Status.RUNNING], to_status=Status.PAUSED, worker_id="",
+                            held=True)
             run.refresh_from_db()
-            logger.info("⏸️ Interrupted; run paused at its checkpoint %s", counters(run))
+            logger.info("⏸️ Interrupted; run paused at its checkpoint until resumed %s", counters(run))
             return SliceResult(run.pk, "interrupted", run.status)
+        except SoftTimeLimitExceeded:  # the task ran for its whole time limit: the next task goes on
+            logger.info("run_id=%s reached the task's time limit; handing on from the checkpoint", run.pk)
+            if not self._release():
+                return SliceResult(run.pk, "lost", "unknown")
+            return SliceResult(run.pk, "paused", Status.PAUSED)
         except AccessRevoked as exc:
             return self._fail(
                 "Gmail access was revoked or has expired. Reconnect the Gmail account, then resume this run "
@@ -529,6 +537,14 @@ class SliceRunner:
         run.refresh_from_db()
         logger.info("🛑 RUN_CANCELLED %s", counters(run))
         return SliceResult(run.pk, "cancelled", run.status)
+
+    def _beat(self, waiting: float = 0) -> None:
+        """Move the heartbeat while this worker owns the run (before a Gmail back-off, so that a
+        live worker is not taken for a dead one); stop the slice when it no longer does."""
+        now = timezone.now()
+        if not self._owned().filter(cancel_requested=False).update(last_heartbeat_at=now, updated_at=now):
+            raise LostOwnership()
+        self.run_obj.last_heartbeat_at = now
 
     def _ownership(self) -> dict[str, Any]:
         """What the run's row says while this worker owns it."""

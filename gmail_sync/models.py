@@ -166,6 +166,9 @@ class SyncRun(models.Model):
     page_cursor = models.CharField(max_length=64, blank=True, default="")
 
     cancel_requested = models.BooleanField(default=False, db_default=False)
+    # A paused run that only an operator's resume lifts (the command's Ctrl-C): slices, the
+    # sweeper and a Celery redelivery leave it paused.
+    held = models.BooleanField(default=False, db_default=False)
     error_message = models.TextField(blank=True, default="")
     worker_id = models.CharField(max_length=200, blank=True, default="")
 

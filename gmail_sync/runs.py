@@ -6,8 +6,10 @@ commands all go through them. See ``SyncRun``'s docstring for the state machine.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,6 +57,13 @@ def request_cancel(*, run: SyncRun) -> SyncRun:
     if run.status not in {Status.CANCELLED, Status.RUNNING}:
         raise TransitionRefused(run, "cancelled")
     return run
+
+
+def is_orphaned(run: SyncRun) -> bool:
+    """A running run whose worker stopped beating: a slice's claim may take it over."""
+    stale = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
+    beat = run.last_heartbeat_at or run.created_at
+    return run.status == Status.RUNNING and (beat is None or beat < stale)
 
 
 def reopen_for_resume(*, run: SyncRun) -> SyncRun:

@@ -91,11 +91,15 @@ def sync_start(
 
 
 def resume_run(*, run: SyncRun, enqueue: bool = True) -> SyncRun:
-    """Continue a paused, failed or cancelled run from its checkpoint."""
+    """Continue a paused, failed or cancelled run from its checkpoint, or a running one whose
+    worker stopped beating (killed with its web server or its worker)."""
     try:
         with transaction.atomic():
             if run.status == SyncRun.Status.PAUSED:
+                SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.PAUSED).update(held=False)  # an operator's
                 run.refresh_from_db()
+            elif run.status == SyncRun.Status.RUNNING and runs.is_orphaned(run):
+                run.refresh_from_db()  # the next slice's claim takes it over
             else:
                 run = runs.reopen_for_resume(run=run)
             if enqueue:

@@ -25,7 +25,11 @@ logger = logging.getLogger(__name__)
 _inline = threading.local()
 
 
-@shared_task(name="gmail_sync.run_sync_slice", acks_late=True, reject_on_worker_lost=True, ignore_result=False)
+# A task that runs past the soft limit hands its run on to the next task from the checkpoint (a
+# run to completion goes on in tasks of at most this long); one stuck past the hard limit is
+# killed, and its run is taken over once its heartbeat is stale. (prefork pool only)
+@shared_task(name="gmail_sync.run_sync_slice", acks_late=True, reject_on_worker_lost=True, ignore_result=False,
+             soft_time_limit=settings.SYNC_TASK_SOFT_TIME_LIMIT, time_limit=settings.SYNC_TASK_SOFT_TIME_LIMIT + 120)
 def run_sync_slice(run_id: int) -> dict[str, Any]:
     return engine.run_slice(run_id, chain=enqueue_slice).as_dict()
 
@@ -78,7 +82,7 @@ def sweep_stale_runs() -> dict[str, Any]:
     orphaned = SyncRun.objects.filter(
         Q(status=SyncRun.Status.RUNNING, last_heartbeat_at__lt=stale)
         | Q(status=SyncRun.Status.RUNNING, last_heartbeat_at__isnull=True, created_at__lt=stale)
-        | Q(status=SyncRun.Status.PAUSED, updated_at__lt=stale)
+        | Q(status=SyncRun.Status.PAUSED, held=False, updated_at__lt=stale)
     ).values_list("pk", flat=True)
     ids = list(orphaned)
     # Stamp them, so a slice that is merely waiting in a long queue is not sent again every sweep.

@@ -263,3 +263,19 @@ def test_openapi_schema_and_docs_are_served(owner) -> None:
     paths = schema.json()["paths"] if schema["Content-Type"].startswith("application/vnd.oai.openapi+json") else None
     assert paths is not None and "/api/receipts/sync" in paths and "/api/receipts/sync/status" in paths
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_running_run_whose_worker_stopped_beating_can_be_resumed(owner, no_enqueue, settings) -> None:
+    """GIVEN a run left `running` by a worker that died (its heartbeat older than
+    SYNC_STALE_AFTER_SECONDS) WHEN it is resumed THEN its next slice is sent (the slice's claim
+    takes it over); a running run with a live heartbeat still answers 409."""
+    client, _, account = owner
+    settings.SYNC_STALE_AFTER_SECONDS = 60
+    run = SyncRunFactory(account=account, status=SyncRun.Status.RUNNING, worker_id="dead-worker",
+                         last_heartbeat_at=timezone.now() - timedelta(seconds=120))
+    response = client.post(f"/api/receipts/sync/{run.pk}/resume")
+    assert response.status_code == 202, response.json()
+    no_enqueue.assert_called_once_with(run.pk)
+    SyncRun.objects.filter(pk=run.pk).update(last_heartbeat_at=timezone.now())
+    response = client.post(f"/api/receipts/sync/{run.pk}/resume")
+    assert response.status_code == 409 and "stopped beating" in response.json()["error"]

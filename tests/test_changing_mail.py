@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gmail_sync import engine
 from gmail_sync.models import SyncRun
-from gmail_sync.services import sync_start
+from gmail_sync.services import resume_run, sync_start
 from receipts.models import Receipt
 from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory
@@ -108,6 +108,7 @@ def test_a_resume_after_its_cursor_was_deleted_counts_nothing_twice(emulator) ->
     assert engine.run_slice(run.pk, on_progress=interrupt).outcome == "interrupted"
     run.refresh_from_db()
     assert run.status == SyncRun.Status.PAUSED and run.page_cursor not in _in_range(emulator)
+    resume_run(run=run, enqueue=False)
     engine.run_slice(run.pk)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.COMPLETED
@@ -131,6 +132,7 @@ def test_a_page_token_gmail_no_longer_accepts_restarts_its_month(emulator) -> No
     run.refresh_from_db()
     month = run.current_month
     SyncRun.objects.filter(pk=run.pk).update(last_page_token="CAIQ-an-expired-gmail-token", page_ids=[])
+    resume_run(run=run, enqueue=False)
     engine.run_slice(run.pk)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.COMPLETED, run.error_message

@@ -506,3 +506,75 @@ def test_a_worker_that_no_longer_owns_its_run_does_not_mark_the_account(emulator
     result = runner._fail("revoked", account_error="revoked")  # the run is not this worker's
     account.refresh_from_db()
     assert result.outcome == "lost" and account.status == GmailAccount.Status.CONNECTED
+
+
+def test_a_ctrl_c_pause_is_held_until_an_operator_resumes_it(emulator, settings) -> None:
+    """GIVEN a run paused by Ctrl-C (an operator's stop) WHEN the sweeper finds it old, or a
+    redelivered slice tries to claim it THEN it stays paused; an operator's resume completes it."""
+    account = _account()
+    run = _start(account, run_to_completion=True, enqueue=False)
+
+    def interrupt(current: SyncRun) -> None:
+        raise KeyboardInterrupt
+
+    assert engine.run_slice(run.pk, on_progress=interrupt).outcome == "interrupted"
+    settings.SYNC_STALE_AFTER_SECONDS = 60
+    SyncRun.objects.filter(pk=run.pk).update(updated_at=timezone.now() - timedelta(seconds=120))
+    assert sweep_stale_runs()["requeued"] == []
+    assert engine.run_slice(run.pk).outcome == "not_claimed"
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.PAUSED and run.held
+    resume_run(run=run)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.COMPLETED and not run.held
+    _assert_exact(run)
+
+
+def test_the_heartbeat_moves_before_every_wait_for_gmail(emulator, settings) -> None:
+    """GIVEN Gmail refusing calls for quota, so the client waits between attempts, each wait as
+    long as the stale period WHEN a slice runs THEN before every wait the run's heartbeat is fresh
+    in the database, so the sweeper never takes a live worker's run."""
+    emulator.options.quota_units_per_second = 400  # the client's budget is far above it: 429s
+    settings.SYNC_STALE_AFTER_SECONDS = 60
+    import time as real_time
+
+    seen: list[float] = []
+
+    def factory(account: GmailAccount) -> GmailClient:
+        def sleep(delay: float) -> None:
+            beat = SyncRun.objects.values_list("last_heartbeat_at", flat=True).get(pk=run.pk)
+            seen.append((timezone.now() - beat).total_seconds())
+            # As if this wait lasted the whole stale period: only the next beat makes it fresh.
+            SyncRun.objects.filter(pk=run.pk).update(last_heartbeat_at=timezone.now() - timedelta(seconds=61))
+            real_time.sleep(min(delay, 0.3))
+
+        return GmailClient(refresh_token=account.refresh_token, account_key=f"beat:{account.pk}", sleep=sleep)
+
+    account = _account()
+    run = _start(account, run_to_completion=True, enqueue=False, from_date=FROM, to_date=FROM + timedelta(days=40))
+    result = engine.run_slice(run.pk, client_factory=factory)
+    assert result.outcome == "completed", result
+    assert len(seen) >= 2 and max(seen) < 5
+
+
+def test_a_task_past_its_soft_time_limit_hands_its_run_on_from_the_checkpoint(emulator) -> None:
+    """GIVEN Celery's soft time limit raised inside a slice WHEN the slice stops THEN the run is
+    paused (not held, not failed) at its checkpoint and its next slice is chained."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    account = _account()
+    run = _start(account, run_to_completion=True, enqueue=False)
+    chained: list[int] = []
+
+    def over_time(current: SyncRun) -> None:
+        if current.messages_scanned >= 100:
+            raise SoftTimeLimitExceeded()
+
+    result = engine.run_slice(run.pk, on_progress=over_time, chain=lambda run_id, *wait: chained.append(run_id))
+    run.refresh_from_db()
+    assert (result.outcome, run.status, run.held, chained) == ("paused", SyncRun.Status.PAUSED, False, [run.pk])
+    assert run.messages_scanned >= 100 and run.error_message == ""
+    engine.run_slice(run.pk)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.COMPLETED
+    _assert_exact(run)

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from gmail_sync import engine
+from gmail_sync import engine, runs
 from gmail_sync.models import GmailAccount, SyncRun
 from gmail_sync.services import AccountNotConnected, ActiveRunExists, resume_run, sync_start
 from gmail_sync.status import run_status
@@ -104,8 +104,9 @@ class Command(BaseCommand):
         run = SyncRun.objects.filter(pk=options["resume"]).select_related("account").first()
         if run is None:
             raise CommandError(f"No sync run {options['resume']}.")
-        if run.status not in SyncRun.RESUMABLE_STATUSES:
-            raise CommandError(f"Sync run {run.pk} is {run.status}; only paused, failed or cancelled runs resume.")
+        if run.status not in SyncRun.RESUMABLE_STATUSES and not runs.is_orphaned(run):
+            raise CommandError(f"Sync run {run.pk} is {run.status}; only paused, failed or cancelled runs resume "
+                               "(or running ones whose worker stopped beating).")
         try:
             return resume_run(run=run, enqueue=options["queue"])
         except ActiveRunExists as exc:
