@@ -167,9 +167,10 @@ SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=300)
 SYNC_TASK_SOFT_TIME_LIMIT = env.int("SYNC_TASK_SOFT_TIME_LIMIT", default=3600)
 if SYNC_TASK_SOFT_TIME_LIMIT < 60:
     raise ImproperlyConfigured("SYNC_TASK_SOFT_TIME_LIMIT must be at least 60 seconds.")
-# Without REDIS_URL, run a started sync in a background thread of the web process instead of
-# inside the request that started it (for `runserver` without a worker).
-RUN_SYNCS_IN_THREAD = env.bool("RUN_SYNCS_IN_THREAD", default=False)
+# Without REDIS_URL (no worker), a sync started from the API or the dashboard runs in a background
+# thread of the web process, so that no request runs a sync (a server's request timeout would kill
+# it midway). False runs it inside the request that started it.
+RUN_SYNCS_IN_THREAD = env.bool("RUN_SYNCS_IN_THREAD", default=not env.str("REDIS_URL", default=""))
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
 ATTACHMENTS_MAX_PER_RECEIPT = env.int("ATTACHMENTS_MAX_PER_RECEIPT", default=20)
 if ATTACHMENTS_MAX_PER_RECEIPT < 1:

@@ -18,6 +18,13 @@ def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _syncs_in_the_caller(settings) -> None:
+    """Tests drive a started sync in the caller, to assert on it when the call returns; the tests
+    of the thread mode (the default without Redis) set RUN_SYNCS_IN_THREAD themselves."""
+    settings.RUN_SYNCS_IN_THREAD = False
+
+
 @pytest.fixture(scope="session")
 def sample_mailbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 400-message sample mailbox over 12 months ending SAMPLE_END, with its labels file."""

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -67,3 +69,15 @@ def test_contract_defaults_when_variables_are_unset() -> None:
         "False", "120", "2026", "None", "98.0", "Asia/Jerusalem", "https://gmail.googleapis.com/",
         "https://oauth2.googleapis.com/token", "django.db.backends.sqlite3", "memory://",
     ]
+
+
+@pytest.mark.parametrize(("redis_url", "expected"), [("", "True"), ("redis://127.0.0.1:6379/15", "False")])
+def test_without_redis_a_started_sync_runs_in_a_thread_by_default(redis_url: str, expected: str) -> None:
+    """No request runs a sync: without a worker (no REDIS_URL) it gets a thread of its own."""
+    env = {k: v for k, v in os.environ.items() if k not in {"RUN_SYNCS_IN_THREAD", "REDIS_URL", "DEBUG"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "s", "REDIS_URL": redis_url,
+                "ENCRYPTION_KEY": "x8f9Zs3b1b0S1pJm2ySxkVb6wQ3U0YhJc9bE3xk2nQ8="})
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.RUN_SYNCS_IN_THREAD)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [expected]
