@@ -17,26 +17,23 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pybase64
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from receipts.models import Receipt, ReceiptAttachment
 from receipts.parsing import MessageRefused, parse_email
 from receipts.recognition import recognise
 from receipts.sandbox import MessageFailed, shared_sandbox
-from receipts.services import ReceiptDraft, receipt_rows, receipts_store
+from receipts.services import ReceiptDraft, receipts_store
 
-from . import dates, quarantine, runs, sql
+from . import dates, quarantine, runs
 from .client import OUT_OF_RANGE_LABELS, AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
 from .models import GmailAccount, SyncRun
 
@@ -118,23 +115,6 @@ def counters(run: SyncRun) -> str:
     )
 
 
-def claim(run_id: int, worker_id: str) -> bool:
-    """Take ownership of a run: a paused one, a running one no worker owns yet, or a running
-    one whose owner stopped beating. Only one caller can win."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.SYNC_STALE_AFTER_SECONDS)
-    orphaned = Q(status=Status.RUNNING) & (Q(worker_id="") | Q(last_heartbeat_at__lt=stale) | Q(last_heartbeat_at__isnull=True))
-    updated = SyncRun.objects.filter(Q(pk=run_id) & (Q(status=Status.PAUSED, held=False) | orphaned)).update(
-        status=Status.RUNNING,
-        worker_id=worker_id,
-        last_heartbeat_at=now,
-        updated_at=now,
-        slices_count=F("slices_count") + 1,
-        started_at=Coalesce(F("started_at"), Value(now)),
-    )
-    return updated == 1
-
-
 class SliceRunner:
     def __init__(
         self,
@@ -156,7 +136,7 @@ class SliceRunner:
 
     # -- entry ---------------------------------------------------------------------------
     def run(self) -> SliceResult:
-        if not claim(self.run_id, self.worker_id):
+        if not runs.claim(run_id=self.run_id, worker_id=self.worker_id):
             status = SyncRun.objects.filter(pk=self.run_id).values_list("status", flat=True).first() or "missing"
             logger.info("run_id=%s not claimed (status=%s)", self.run_id, status)
             return SliceResult(self.run_id, "not_claimed", status)
@@ -187,8 +167,7 @@ class SliceRunner:
             logger.info("run_id=%s stopped: no longer owned (status=%s)", run.pk, run.status)
             return SliceResult(run.pk, "lost", run.status)
         except KeyboardInterrupt:  # an operator's stop: held until an operator resumes it
-            runs.transition(run_id=run.pk, from_statuses=[Status.RUNNING], to_status=Status.PAUSED, worker_id="",
-                            held=True)
+            runs.hold(run_id=run.pk, worker_id=self.worker_id)
             run.refresh_from_db()
             logger.info("⏸️ Interrupted; run paused at its checkpoint until resumed %s", counters(run))
             return SliceResult(run.pk, "interrupted", run.status)
@@ -197,11 +176,11 @@ class SliceRunner:
             if not self._release():
                 return SliceResult(run.pk, "lost", "unknown")
             return SliceResult(run.pk, "paused", Status.PAUSED)
-        except AccessRevoked as exc:
+        except AccessRevoked:
             return self._fail(
                 "Gmail access was revoked or has expired. Reconnect the Gmail account, then resume this run "
                 "to continue from its checkpoint.",
-                account_error=str(exc),
+                account_error=True,
             )
         except GmailError as exc:
             return self._fail(f"Gmail error: {exc}. Resume the run to continue from its checkpoint.")
@@ -424,19 +403,11 @@ class SliceRunner:
             checkpoint["boundary_ids"] = [*self.run_obj.boundary_ids, *self.boundary]
             self.boundary = []
         try:
-            if not drafts:  # one UPDATE: a transaction of its own
-                self._update(increments={**increments, "saved_receipts": 0, "skipped_count": skipped}, **checkpoint)
-            elif connection.vendor == "postgresql":
-                # One statement needs no transaction of its own; inside a caller's, a savepoint keeps
-                # a refused row from aborting it.
-                with transaction.atomic() if connection.in_atomic_block else nullcontext():
-                    self._store_in_one_statement(drafts, skipped, increments, checkpoint)
-            else:
-                with transaction.atomic():
-                    saved = receipts_store(account=self.account, run=self.run_obj, drafts=drafts)
-                    # Drafts not saved were stored by an earlier run: skipped.
-                    self._update(increments={**increments, "saved_receipts": saved,
-                                             "skipped_count": skipped + len(drafts) - saved}, **checkpoint)
+            with transaction.atomic():
+                saved = receipts_store(account=self.account, run=self.run_obj, drafts=drafts) if drafts else 0
+                # Drafts not saved were stored before (by an earlier run): skipped.
+                self._update(increments={**increments, "saved_receipts": saved,
+                                         "skipped_count": skipped + len(drafts) - saved}, **checkpoint)
         except (OperationalError, InterfaceError):
             raise  # the connection, not a row: the slice hands the run on (see _database_lost)
         except DatabaseError:  # a row the database refused: that message's error, not the group's
@@ -466,23 +437,6 @@ class SliceRunner:
         self._update(increments={"messages_scanned": scanned, "errors_count": errors + refused, "saved_receipts": saved,
                                  "skipped_count": skipped + len(drafts) - saved - refused}, **checkpoint)
 
-    def _store_in_one_statement(self, drafts: list[ReceiptDraft], skipped: int, increments: dict[str, int],
-                                checkpoint: dict[str, Any]) -> None:
-        """The batch's receipts, their files and the run's progress written by one statement
-        (PostgreSQL): what ``receipts_store`` and ``_update`` do, in one round trip and one
-        transaction instead of five round trips. Drafts not saved count as skipped."""
-        receipts, attachments = receipt_rows(account=self.account, run=self.run_obj, drafts=drafts)
-        fields = self._stamped(checkpoint)
-        saved = sql.insert_new_with_children_and_update(
-            Receipt, receipts, unique=["account", "gmail_message_id"], key="gmail_message_id",
-            child=ReceiptAttachment, children=attachments, link="receipt", child_unique=["receipt", "sha256"],
-            update=SyncRun, where=self._writable(), values=fields, increments=increments,
-            count_into="saved_receipts", rest_into=("skipped_count", skipped + len(drafts)),
-        )
-        if saved is None:
-            raise LostOwnership()
-        self._mirror(fields, {**increments, "saved_receipts": saved, "skipped_count": skipped + len(drafts) - saved})
-
     # -- state ---------------------------------------------------------------------------
     def _update(self, *, increments: dict[str, int] | None = None, **fields: Any) -> None:
         """Write to the run while this worker owns it and no cancel is asked; otherwise stop the slice.
@@ -491,8 +445,10 @@ class SliceRunner:
         ``run_obj`` without reading the row back: while this worker owns the run, nobody else
         writes these fields."""
         fields = self._stamped(fields)
-        increments = increments or {}
-        if sql.update_where(SyncRun, where=self._writable(), values=fields, increments=increments) != 1:
+        increments = {name: step for name, step in (increments or {}).items() if step}
+        if not self._owned().filter(cancel_requested=False).update(
+            **fields, **{name: F(name) + step for name, step in increments.items()}
+        ):
             raise LostOwnership()
         self._mirror(fields, increments)
 
@@ -500,10 +456,6 @@ class SliceRunner:
     def _stamped(fields: dict[str, Any]) -> dict[str, Any]:
         now = timezone.now()
         return {**fields, "last_heartbeat_at": now, "updated_at": now}
-
-    def _writable(self) -> dict[str, Any]:
-        """What the run's row says while this worker owns it and no cancel is asked."""
-        return {**self._ownership(), "cancel_requested": False}
 
     def _mirror(self, fields: dict[str, Any], increments: dict[str, int]) -> None:
         """Copy what was written onto ``run_obj``, without reading the row back."""
@@ -529,9 +481,7 @@ class SliceRunner:
 
     def _cancel(self) -> SliceResult | None:
         """Honour a cancel asked while this worker held the run; None when none was asked."""
-        if not SyncRun.objects.filter(pk=self.run_id, cancel_requested=True).exists():
-            return None
-        if not runs.transition(run_id=self.run_id, from_statuses=[Status.RUNNING], to_status=Status.CANCELLED):
+        if not runs.honour_cancel(run_id=self.run_id):
             return None
         run = self.run_obj
         run.refresh_from_db()
@@ -557,15 +507,11 @@ class SliceRunner:
     def _release(self, *, countdown: float = 0, **fields: Any) -> bool:
         """Set the run down as paused at its checkpoint and chain the next slice after commit
         (``countdown`` seconds later)."""
-        with transaction.atomic():
-            if not self._owned().filter(cancel_requested=False).update(
-                status=Status.PAUSED, worker_id="", updated_at=timezone.now(), **fields
-            ):
-                return False
-            if self.chain:
-                chain, run_id = self.chain, self.run_id
-                transaction.on_commit(lambda: chain(run_id, countdown) if countdown else chain(run_id))
-        return True
+        chain, run_id = self.chain, self.run_id
+        then = None
+        if chain is not None:
+            then = (lambda: chain(run_id, countdown)) if countdown else (lambda: chain(run_id))
+        return runs.pause(run_id=run_id, worker_id=self.worker_id, on_commit=then, **fields)
 
     def _pause(self) -> SliceResult:
         run = self.run_obj
@@ -577,14 +523,8 @@ class SliceRunner:
 
     def _complete(self) -> SliceResult:
         run = self.run_obj
-        now = timezone.now()
         with transaction.atomic():
-            if not self._owned().update(
-                status=Status.COMPLETED, has_next=False, last_page_token="", page_cursor="", page_ids=[], next_page_token="",
-                boundary_ids=[], worker_id="",
-                finished_at=now, updated_at=now, last_heartbeat_at=now,
-                pages_scanned=F("pages_scanned") + 1,
-            ):
+            if not runs.complete(run_id=self.run_id, worker_id=self.worker_id, pages_scanned=F("pages_scanned") + 1):
                 raise LostOwnership()
             run.refresh_from_db()
             # Only a run that reached from the account's last synced point up to now moves that
@@ -592,7 +532,7 @@ class SliceRunner:
             # otherwise make the next incremental sync skip the mail in between.
             account = GmailAccount.objects.select_for_update().get(pk=run.account_id)
             if _covers_up_to_now(run, account):
-                account_fields: dict[str, Any] = {"last_synced_at": run.started_at or now}
+                account_fields: dict[str, Any] = {"last_synced_at": run.started_at or run.finished_at}
                 if run.history_id_at_start:
                     account_fields["last_history_id"] = run.history_id_at_start
                 GmailAccount.objects.filter(pk=run.account_id).update(**account_fields)
@@ -619,17 +559,9 @@ class SliceRunner:
             return SliceResult(self.run_id, "lost", "unknown")
         return SliceResult(self.run_id, "paused", Status.PAUSED)
 
-    def _fail(self, message: str, *, account_error: str | None = None) -> SliceResult:
+    def _fail(self, message: str, *, account_error: bool = False) -> SliceResult:
         run = self.run_obj
-        with transaction.atomic():
-            failed = self._owned().update(
-                status=Status.FAILED, error_message=message, worker_id="", finished_at=timezone.now(),
-                updated_at=timezone.now(),
-            )
-            if failed and account_error is not None:  # only the run's owner speaks for the account
-                GmailAccount.objects.filter(pk=run.account_id).update(
-                    status=GmailAccount.Status.ERROR, status_message=message
-                )
+        failed = runs.fail(run_id=self.run_id, worker_id=self.worker_id, message=message, account_error=account_error)
         run.refresh_from_db()
         if failed:
             logger.error("❌ RUN_FAILED %s error=%s", counters(run), message)

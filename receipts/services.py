@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.utils import timezone
+from django.db import IntegrityError
 
 from gmail_sync.models import GmailAccount, SyncRun
-from gmail_sync.sql import insert_new
 
 from .files import STORED_TYPES, safe_filename, sha256_hex, sniff_content_type, store_content
 from .models import Receipt, ReceiptAttachment
@@ -33,44 +32,55 @@ class ReceiptDraft:
 def receipts_store(*, account: GmailAccount, run: SyncRun | None, drafts: list[ReceiptDraft]) -> int:
     """Store the receipts whose messages are not stored yet; return how many this call created.
 
-    Must run inside the caller's transaction. One statement inserts the receipts and one their
-    attachments. The unique constraint on (account, message id) decides which are new
-    (``ON CONFLICT DO NOTHING``), so concurrent or repeated syncs never store a message twice
-    and never fail on one stored in between.
+    Must run inside the caller's transaction (the page loop's, with the run's counters). The
+    unique constraint on (account, message id) decides which are new (``bulk_create`` with
+    ``ignore_conflicts``: ``ON CONFLICT DO NOTHING``), so concurrent or repeated syncs never
+    store a message twice and never fail on one stored in between. The new ones are then looked
+    up: rows of these messages written by this run that were not there before the insert (only
+    the worker that owns a run writes its receipts).
     """
     receipts, attachments = receipt_rows(account=account, run=run, drafts=drafts)
     if not receipts:
         return 0
-    created = insert_new(Receipt, receipts, unique=["account", "gmail_message_id"], returning=["pk", "gmail_message_id"])
-    ids = {message_id: receipt_id for receipt_id, message_id in created}
+    message_ids = [receipt.gmail_message_id for receipt in receipts]
+    stored = Receipt.objects.filter(account=account, gmail_message_id__in=message_ids)
+    before = set(stored.values_list("pk", flat=True))
+    Receipt.objects.bulk_create(receipts, ignore_conflicts=True)
+    rows = list(stored.values_list("pk", "gmail_message_id", "sync_run"))
+    if len(rows) < len(receipts):
+        # SQLite's INSERT OR IGNORE skips a row that fails a check as silently as a duplicate:
+        # a receipt that is not there now was refused, not stored before.
+        raise IntegrityError(f"{len(receipts) - len(rows)} receipt rows refused by a constraint")
+    run_id = run.pk if run is not None else None
+    created = {message_id: pk for pk, message_id, writer in rows if writer == run_id and pk not in before}
     linked = []
-    for row in attachments:
-        message_id = row.pop("gmail_message_id")
-        if message_id in ids:  # files of receipts stored earlier are theirs already
-            linked.append({**row, "receipt_id": ids[message_id]})
-    insert_new(ReceiptAttachment, linked, unique=["receipt", "sha256"], returning=["pk"])
+    for message_id, files in attachments.items():
+        if message_id in created:  # files of receipts stored earlier are theirs already
+            for attachment in files:
+                attachment.receipt_id = created[message_id]
+                linked.append(attachment)
+    ReceiptAttachment.objects.bulk_create(linked, ignore_conflicts=True)
     return len(created)
 
 
 def receipt_rows(*, account: GmailAccount, run: SyncRun | None,
-                 drafts: list[ReceiptDraft]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+                 drafts: list[ReceiptDraft]) -> tuple[list[Receipt], dict[str, list[ReceiptAttachment]]]:
     """The rows to insert for ``drafts``: one receipt per message, and the kept attachments of
-    each, their files already saved. An attachment's row names its message under
-    ``gmail_message_id`` in place of a receipt id, which the insert of the receipts decides."""
+    each message (their files already saved, their receipt not set yet: the insert decides it)."""
     unique: dict[str, ReceiptDraft] = {}
     for draft in drafts:
         unique.setdefault(draft.gmail_message_id, draft)
-    now = timezone.now()
-    receipts = [_receipt_values(account, run, draft) | {"created_at": now, "updated_at": now} for draft in unique.values()]
-    attachments: list[dict[str, object]] = []
+    receipts = [Receipt(**_receipt_values(account, run, draft)) for draft in unique.values()]
+    attachments: dict[str, list[ReceiptAttachment]] = {}
     for message_id, draft in unique.items():
         seen: set[str] = set()
         kept = 0
+        files = attachments[message_id] = []
         for attachment in draft.parsed.attachments:
             values = _attachment_values(attachment, seen, store=kept < settings.ATTACHMENTS_MAX_PER_RECEIPT)
             if values is not None:
                 kept += not values["skipped_reason"]
-                attachments.append(values | {"created_at": now, "gmail_message_id": message_id})
+                files.append(ReceiptAttachment(**values))
     return receipts, attachments
 
 

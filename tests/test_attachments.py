@@ -215,57 +215,9 @@ def test_nul_characters_in_mail_are_dropped_not_fatal() -> None:
     assert stored.attachments.get().original_filename == "inv.pdf"
 
 
-@pytest.mark.django_db
-def test_both_insert_statements_store_what_the_orm_would() -> None:
-    """insert_new sends rows as one JSON parameter on PostgreSQL and as a VALUES list elsewhere;
-    each path available on this database stores every kind of value exactly as the ORM does."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from gmail_sync.sql import insert_new_from_json, insert_new_from_values
-
-    paths = [insert_new_from_values] + ([insert_new_from_json] if connection.vendor == "postgresql" else [])
-    when = timezone.now().replace(microsecond=123456)
-    fields = ["gmail_thread_id", "sender_email", "sender_name", "subject", "received_at", "vendor", "amount",
-              "currency", "receipt_date", "invoice_number", "vat_amount", "confidence", "review_status", "reasons"]
-    values = {
-        "gmail_thread_id": "t", "sender_email": "billing@example.co.il", "sender_name": 'O\'Brien "Ltd" \\ ',
-        "subject": "חשבונית מס 12 ✓ 🧾 %s %(x)s", "received_at": when, "vendor": "שופרסל", "amount": Decimal("1234.50"),
-        "currency": "ILS", "receipt_date": date(2024, 2, 29), "invoice_number": "INV-1", "vat_amount": None,
-        "confidence": 87, "review_status": "pending",
-        "reasons": ["subject mentions 'חשבונית' (+40)", {"nested": [1, 2.5, None, True]}],
-    }
-    orm = ReceiptFactory(gmail_message_id="orm", **values)
-    expected = Receipt.objects.filter(pk=orm.pk).values(*fields).get()
-    for path in paths:
-        account = GmailAccountFactory()
-        row = {"account_id": account.pk, "sync_run_id": None, "gmail_message_id": "m1", **values,
-               "created_at": when, "updated_at": when}
-        created = path(Receipt, [row, {**row, "gmail_message_id": "m2", "amount": None}],
-                       unique=["account", "gmail_message_id"], returning=["pk", "gmail_message_id"])
-        assert sorted(message for _, message in created) == ["m1", "m2"], path.__name__
-        assert path(Receipt, [row], unique=["account", "gmail_message_id"], returning=["pk"]) == [], path.__name__
-        stored = Receipt.objects.filter(account=account, gmail_message_id="m1").values(*fields).get()
-        assert stored == expected, path.__name__
-        assert Receipt.objects.get(account=account, gmail_message_id="m2").amount is None
-
-
-@pytest.mark.django_db
-def test_one_statement_stores_new_receipts_their_files_and_the_runs_progress_or_nothing() -> None:
-    """PostgreSQL's path for a fetched batch: receipts, attachments and the run's counters in one
-    statement, all of it or (the run no longer the worker's) none of it."""
-    from django.db import connection
-
-    from gmail_sync.models import SyncRun
-    from gmail_sync.sql import insert_new_with_children_and_update
-    from receipts.services import receipt_rows
-    from tests.factories import SyncRunFactory
-
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's path; `make test` with DATABASE_URL (as CI runs it) takes it")
-    run = SyncRunFactory(status="running", worker_id="w1")
+def _invoices(count: int) -> list[ReceiptDraft]:
     drafts = []
-    for number in range(3):
+    for number in range(count):
         msg = EmailMessage()
         msg["From"] = "Northwind <billing@northwind.example>"
         msg["Subject"] = f"Invoice {number}"
@@ -274,34 +226,59 @@ def test_one_statement_stores_new_receipts_their_files_and_the_runs_progress_or_
         msg.add_attachment(simple_pdf([f"Invoice {number}"]), maintype="application", subtype="pdf", filename="again.pdf")
         parsed = parse_email(msg.as_bytes())
         drafts.append(ReceiptDraft(f"m{number}", "t", parsed, recognise(parsed), None))
+    return drafts
 
-    def store(batch: list[ReceiptDraft], worker: str) -> int | None:
-        receipts, attachments = receipt_rows(account=run.account, run=run, drafts=batch)
-        return insert_new_with_children_and_update(
-            Receipt, receipts, unique=["account", "gmail_message_id"], key="gmail_message_id",
-            child=ReceiptAttachment, children=attachments, link="receipt", child_unique=["receipt", "sha256"],
-            update=SyncRun, where={"pk": run.pk, "status": "running", "worker_id": worker, "cancel_requested": False},
-            values={"page_cursor": batch[-1].gmail_message_id}, increments={"messages_scanned": len(batch) + 2},
-            count_into="saved_receipts", rest_into=("skipped_count", len(batch) + 2),
-        )
 
-    assert store(drafts[:1], "someone else") is None
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_group_stores_receipts_files_and_the_runs_progress_together_or_not_at_all() -> None:
+    """GIVEN fetched batches examined by a slice WHEN they are committed THEN the new receipts,
+    their files and the run's counters and checkpoint move together; when the run is no longer
+    the worker's, none of it is written; a message stored before counts as skipped."""
+    from gmail_sync.engine import Examined, LostOwnership, SliceRunner
+    from tests.factories import SyncRunFactory
+
+    run = SyncRunFactory(status="running", worker_id="w1")
+    drafts = _invoices(3)
+
+    def commit(batch: list[ReceiptDraft], worker: str, skipped: int = 2) -> None:
+        runner = SliceRunner(run.pk, worker_id=worker)
+        runner.run_obj, runner.account = run, run.account
+        runner.started = runner.last_log = runner.clock()
+        examined = Examined()
+        examined.add([draft.gmail_message_id for draft in batch], [("receipt", draft) for draft in batch])
+        examined.skipped = skipped
+        runner._commit(examined, page_token="1-2", month="2025-01")
+
+    with pytest.raises(LostOwnership):
+        commit(drafts[:1], "someone else")
     assert Receipt.objects.count() == 0 and ReceiptAttachment.objects.count() == 0
-    assert store(drafts[:2], "w1") == 2
-    assert store(drafts, "w1") == 1  # m0 and m1 are stored already: only m2 is new
+    commit(drafts[:2], "w1")
+    commit(drafts, "w1")  # m0 and m1 are stored already: only m2 is new
     run.refresh_from_db()
     assert (run.messages_scanned, run.saved_receipts, run.skipped_count, run.page_cursor) == (9, 3, 6, "m2")
     assert sorted(Receipt.objects.values_list("gmail_message_id", flat=True)) == ["m0", "m1", "m2"]
     assert ReceiptAttachment.objects.count() == 3  # one per receipt: the second copy is the same file
     stored = Receipt.objects.get(gmail_message_id="m2")
     assert stored.amount == Decimal("2.50") and stored.attachments.get().filename == "i.pdf"
-    receipts, _ = receipt_rows(account=run.account, run=run, drafts=drafts[:1])
-    assert insert_new_with_children_and_update(  # no attachments at all
-        Receipt, [{**receipts[0], "gmail_message_id": "m9"}], unique=["account", "gmail_message_id"],
-        key="gmail_message_id", child=ReceiptAttachment, children=[], link="receipt",
-        child_unique=["receipt", "sha256"], update=SyncRun, where={"pk": run.pk}, values={},
-        increments={"messages_scanned": 1},
-        count_into="saved_receipts", rest_into=("skipped_count", 1)) == 1
+    assert stored.sync_run_id == run.pk
+
+
+@pytest.mark.django_db
+def test_a_receipt_stored_by_another_run_is_not_counted_as_new() -> None:
+    """GIVEN a message stored by an earlier run WHEN a later run stores the same message THEN the
+    unique constraint keeps one row and the later run creates none (and attaches no files)."""
+    from django.utils import timezone
+
+    from tests.factories import SyncRunFactory
+
+    first = SyncRunFactory(status="completed", finished_at=timezone.now())
+    account = first.account
+    second = SyncRunFactory(status="running", account=account)
+    drafts = _invoices(2)
+    assert receipts_store(account=account, run=first, drafts=drafts[:1]) == 1
+    assert receipts_store(account=account, run=second, drafts=drafts) == 1
+    assert dict(Receipt.objects.values_list("gmail_message_id", "sync_run")) == {"m0": first.pk, "m1": second.pk}
+    assert ReceiptAttachment.objects.filter(receipt__gmail_message_id="m0").count() == 1
 
 
 @pytest.mark.django_db

@@ -483,17 +483,17 @@ def test_a_cancel_racing_a_slice_that_pauses_still_cancels(monkeypatch) -> None:
 
     run = SyncRun.objects.create(account=_account("race@example.com"), mode=SyncRun.Mode.FULL_BACKFILL,
                                  status=SyncRun.Status.RUNNING, worker_id="w1", from_date=FROM, to_date=TO)
-    real = runs.transition
+    real = runs._move
     raced = {"done": False}
 
-    def transition(**kwargs: Any) -> bool:
-        moved = real(**kwargs)
+    def move(name: str, **kwargs: Any) -> bool:
+        moved = real(name, **kwargs)
         if not raced["done"]:
             raced["done"] = True
             SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.PAUSED, worker_id="")  # the slice pauses
         return moved
 
-    monkeypatch.setattr(runs, "transition", transition)
+    monkeypatch.setattr(runs, "_move", move)
     assert runs.request_cancel(run=run).status == SyncRun.Status.CANCELLED
 
 
@@ -503,7 +503,7 @@ def test_a_worker_that_no_longer_owns_its_run_does_not_mark_the_account(emulator
     runner = engine.SliceRunner(run.pk, worker_id="gone")
     runner.run_obj = run
     runner.account = account
-    result = runner._fail("revoked", account_error="revoked")  # the run is not this worker's
+    result = runner._fail("revoked", account_error=True)  # the run is not this worker's
     account.refresh_from_db()
     assert result.outcome == "lost" and account.status == GmailAccount.Status.CONNECTED
 
