@@ -143,13 +143,24 @@ GOOGLE_REVOKE_URI = env.str("GOOGLE_REVOKE_URI", default="https://oauth2.googlea
 GMAIL_QUOTA_MODEL = env.str("GMAIL_QUOTA_MODEL", default="2026")
 if GMAIL_QUOTA_MODEL not in {"2026", "legacy"}:
     raise ImproperlyConfigured("GMAIL_QUOTA_MODEL must be 2026 or legacy.")
-_quota_override = env.str("GMAIL_QUOTA_UNITS_PER_SECOND", default="").strip()
-try:
-    GMAIL_QUOTA_UNITS_PER_SECOND = float(_quota_override) if _quota_override else None
-except ValueError:
-    raise ImproperlyConfigured("GMAIL_QUOTA_UNITS_PER_SECOND must be a positive number, or empty.") from None
-if GMAIL_QUOTA_UNITS_PER_SECOND is not None and not GMAIL_QUOTA_UNITS_PER_SECOND > 0:
-    raise ImproperlyConfigured("GMAIL_QUOTA_UNITS_PER_SECOND must be a positive number, or empty.")
+
+
+def _optional_rate(name: str) -> float | None:
+    """A positive number of units per second, or None when the variable is unset or empty."""
+    text = env.str(name, default="").strip()
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a positive number, or empty.") from None
+    if value is not None and not value > 0:
+        raise ImproperlyConfigured(f"{name} must be a positive number, or empty.")
+    return value
+
+
+GMAIL_QUOTA_UNITS_PER_SECOND = _optional_rate("GMAIL_QUOTA_UNITS_PER_SECOND")
+# The budget every account of this Google project shares, across every worker process and
+# machine (through Redis when REDIS_URL is set): the model's unless this overrides it.
+GMAIL_PROJECT_QUOTA_UNITS_PER_SECOND = _optional_rate("GMAIL_PROJECT_QUOTA_UNITS_PER_SECOND")
 # The most one batch of messages.get may answer: a larger answer is dropped unread and its
 # messages fetched in halves (one message alone that large is that message's error).
 GMAIL_BATCH_MAX_MB = env.int("GMAIL_BATCH_MAX_MB", default=100)

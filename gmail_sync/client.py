@@ -282,6 +282,7 @@ class GmailClient:
         self.quota = quota.current()
         rate = quota_units_per_second or quota.per_user_budget()
         self.bucket = bucket_for(account_key, rate)
+        self.project_budget = quota.project_budget(lambda project_rate: bucket_for("project", project_rate))
         # A batch must fit well inside one second of quota, or Gmail refuses its last parts.
         self.batch_size = max(1, min(MAX_BATCH, math.floor(0.8 * rate / self.quota.cost("messages.get"))))
         self.max_attempts = max_attempts
@@ -291,6 +292,13 @@ class GmailClient:
         self.on_wait: Callable[[float], None] | None = None
         self._random = random.Random()
         self.stats = {"retries": 0, "batches": 0, "calls": 0, "oversized_batches": 0}
+
+    def _spend(self, cost: float) -> None:
+        """Wait until the account's budget and the project's (shared by every account and
+        worker) both allow ``cost`` units, then take them."""
+        self.bucket.acquire(cost)
+        if self.project_budget is not None:
+            self.project_budget.acquire(cost, on_wait=self.on_wait)
 
     # -- retry machinery -----------------------------------------------------------------
     def _backoff(self, attempt: int, retry_after: float | None) -> None:
@@ -315,7 +323,7 @@ class GmailClient:
 
     def _execute(self, method: str, request: Any, *, not_found: type[GmailError] = MessageNotFound) -> Any:
         for attempt in range(self.max_attempts):
-            self.bucket.acquire(self.quota.cost(method))
+            self._spend(self.quota.cost(method))
             self.stats["calls"] += 1
             try:
                 return request.execute(num_retries=0)
@@ -446,7 +454,7 @@ class GmailClient:
             messages = self.service.users().messages()
             for message_id in pending:
                 batch.add(messages.get(userId="me", id=message_id, format=fmt), request_id=message_id)
-            self.bucket.acquire(self.quota.cost("messages.get") * len(pending))
+            self._spend(self.quota.cost("messages.get") * len(pending))
             self.stats["batches"] += 1
             self.stats["calls"] += len(pending)
             _read_limit.bytes = self.batch_max_bytes

@@ -79,11 +79,13 @@ class GmailAccount(models.Model):
 class SyncRun(models.Model):
     """One sync of one Gmail account over a date range, or over its history since the last sync.
 
-    A run is a small state machine. The allowed transitions, each made with a conditional
-    ``UPDATE ... WHERE status = <from>`` so that two workers can never both own a run:
+    A run is a small state machine, written only by ``gmail_sync/runs.py`` (its ``TRANSITIONS``
+    table). The allowed transitions, each made with a conditional ``UPDATE ... WHERE status =
+    <from>`` so that two workers can never both own a run:
 
-    - ``running -> paused``     a slice used up its ``max_seconds_per_run`` (or was interrupted)
-                                 and saved its checkpoint; the next slice is enqueued.
+    - ``running -> paused``     a slice used up its ``max_seconds_per_run`` (or handed the run on)
+                                 and saved its checkpoint; the next slice is enqueued. An
+                                 operator's Ctrl-C pauses it ``held``: only an operator resumes it.
     - ``running -> completed``  the last page of the last month was committed.
     - ``running -> failed``     an error of the run itself (access revoked, a bug); message kept.
     - ``running -> cancelled``  a cancel request was honoured at a page boundary.

@@ -96,8 +96,7 @@ def resume_run(*, run: SyncRun, enqueue: bool = True) -> SyncRun:
     try:
         with transaction.atomic():
             if run.status == SyncRun.Status.PAUSED:
-                SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.PAUSED).update(held=False)  # an operator's
-                run.refresh_from_db()
+                run = runs.lift_hold(run=run)  # an operator's resume lifts an operator's hold
             elif run.status == SyncRun.Status.RUNNING and runs.is_orphaned(run):
                 run.refresh_from_db()  # the next slice's claim takes it over
             else:

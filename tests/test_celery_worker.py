@@ -47,7 +47,7 @@ def _database_url() -> str:
 def start_worker(emulator, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str, *, beat: bool = False) -> subprocess.Popen[bytes]:
+    def start(name: str, *, beat: bool = False, **extra_env: str) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings_test",
@@ -58,6 +58,7 @@ def start_worker(emulator, tmp_path: Path) -> Iterator[Callable[..., subprocess.
             "SYNC_STALE_AFTER_SECONDS": "3",
             "SYNC_SWEEP_EVERY_SECONDS": "1",
             "MEDIA_ROOT": str(tmp_path / "media"),
+            **extra_env,
         }
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
                    "-n", f"{name}@%h", "--without-gossip", "--without-mingle"]
@@ -160,3 +161,42 @@ def test_sigkilled_worker_mid_page_is_recovered_by_another(emulator, start_worke
     assert run.messages_scanned == clean_run.messages_scanned
     assert _receipts(account) == expected
     assert Receipt.objects.filter(account=account).count() == len(expected)
+
+
+def test_accounts_on_two_workers_share_the_projects_quota_without_exceeding_it(emulator, start_worker,
+                                                                               sample_mailbox) -> None:
+    """GIVEN three accounts, each allowed 1,600 units a second, on two worker processes, and a
+    project limit (in the emulator, 6,000 units in any 2 seconds) below what they would spend
+    together WHEN all three sync at once, budgeted at 1,800 units a second for the project
+    THEN Gmail never refuses the project, every run completes with exact counters, and together
+    they spend close to the project's budget (it is shared: neither process keeps one of its own)."""
+    import redis
+
+    from gmail_sync.emulator import Mailbox
+
+    emulator.options.quota_window_seconds = 2
+    emulator.options.quota_project_units_per_minute = 6000  # per window: 1,800 x (2 + 1) = 5,400 fits
+    emulator.options.latency_ms = (10, 30)
+    redis.Redis.from_url(os.environ["REDIS_URL"]).delete("receipts-sync:gmail-project-quota:1800")
+    accounts = [GmailAccountFactory(email="owner@example.com", refresh_token="demo-refresh-token")]
+    for number in (1, 2):
+        address = f"second{number}@example.com"
+        emulator.add_user(Mailbox.from_path(sample_mailbox, address=address), f"token-{number}")
+        accounts.append(GmailAccountFactory(email=address, refresh_token=f"token-{number}"))
+    for name in ("share-a", "share-b"):
+        start_worker(name, GMAIL_PROJECT_QUOTA_UNITS_PER_SECOND="1800", GMAIL_QUOTA_MODEL="2026")
+    time.sleep(2)  # both workers up before the first run is sent
+    emulator.reset_counts()
+    started = time.monotonic()
+    runs = [sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=FROM, to_date=TO,
+                       run_to_completion=True) for account in accounts]
+    _wait(lambda: all(_run(r.pk).status in SyncRun.FINAL_STATUSES for r in runs))
+    elapsed = time.monotonic() - started
+    finished = [_run(r.pk) for r in runs]
+    assert [r.status for r in finished] == [SyncRun.Status.COMPLETED] * 3, [r.error_message for r in finished]
+    assert all(r.saved_receipts + r.skipped_count + r.errors_count == r.messages_scanned for r in finished)
+    assert len({r.messages_scanned for r in finished}) == 1 and finished[0].messages_scanned > 300
+    assert emulator.project_rate_limited == 0
+    costs = {"messages.list": 5, "messages.get": 20, "getProfile": 1, "history.list": 2}
+    spent = sum(costs.get(method, 0) * count for method, count in emulator.calls.items())
+    assert 0.6 * 1800 * elapsed <= spent <= 1800 * (elapsed + 1), f"{spent / elapsed:.0f} units a second"

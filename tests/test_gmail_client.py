@@ -273,3 +273,22 @@ def test_a_batch_that_answers_too_much_is_fetched_in_halves_and_a_message_too_la
         assert client.stats["oversized_batches"] >= 3  # 7 → 3 + 4 → ... → the large one alone
         assert client._sized_batch < 7
         assert emu.fetches[large] >= 1 and all(emu.fetches[m] >= 1 for m in small)
+
+
+def test_the_projects_limit_counts_every_user_together(settings) -> None:
+    """GIVEN the emulator's project limit of 12 units a minute over two users, each with no limit
+    of its own WHEN each lists once (5 units each) and one lists again THEN the third call is
+    refused as Gmail refuses a project over its quota (429 rateLimitExceeded), counted apart."""
+    settings.GMAIL_PROJECT_QUOTA_UNITS_PER_SECOND = 1_000_000.0  # the client's own budget lets it through
+    first, second = Mailbox(address="a@example.com"), Mailbox(address="b@example.com")
+    first.add(_message(datetime(2024, 3, 1, 12, tzinfo=ZoneInfo("UTC")), "for a"))
+    second.add(_message(datetime(2024, 3, 2, 12, tzinfo=ZoneInfo("UTC")), "for b"))
+    with GmailEmulator(first, EmulatorOptions(quota_project_units_per_minute=12)) as emu:
+        emu.add_user(second, "token-of-b")
+        a = _client(emu, key="project-a", sleep=lambda s: None, max_attempts=1)
+        b = _client(emu, token="token-of-b", key="project-b", sleep=lambda s: None, max_attempts=1)
+        assert len(a.list_messages(q="").ids) == 1
+        assert len(b.list_messages(q="").ids) == 1
+        with pytest.raises(GmailUnavailable):
+            a.list_messages(q="")
+    assert (emu.rate_limited, emu.project_rate_limited, emu.rate_limited_403) == (1, 1, 0)

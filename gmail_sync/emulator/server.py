@@ -37,6 +37,9 @@ class EmulatorOptions:
     quota_units_per_second: float | None = None  # a per-user bucket with a one-second burst; None: none
     quota_units_per_minute: float | None = None  # a per-user rolling minute (the 2026 limit is 6,000); None: none
     quota_window_seconds: float = 60.0  # the rolling window's length (shorter only to test it quickly)
+    # The project's rolling minute, shared by every user served (Gmail's 2026 limit is 1,200,000);
+    # None: none. A call refused by it is answered 429 rateLimitExceeded, counted apart.
+    quota_project_units_per_minute: float | None = None
     latency_ms: tuple[float, float] = (0.0, 0.0)  # uniform per HTTP request
     fault_rate: float = 0.0  # share of requests (and of batch parts) that fail: 5xx or a dropped connection
     access_token_lifetime: int = 3600
@@ -150,6 +153,8 @@ class GmailEmulator:
         self.token_grants: Counter[str] = Counter()
         self.rate_limited = 0  # quota refusals answered (429, or 403 userRateLimitExceeded)
         self.rate_limited_403 = 0  # of which as 403
+        self.project_rate_limited = 0  # of which refused by the project's limit, not the user's
+        self._project_window: _RollingWindow | None = None
         self._buckets: dict[int, _Bucket] = {}
         self._windows: dict[int, _RollingWindow] = {}
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
@@ -225,8 +230,9 @@ class GmailEmulator:
         with self._lock:
             return rate > 0 and self._random.random() < rate
 
-    def _charge(self, method: str, box: Mailbox) -> bool:
-        """Gmail's quota is per user: each mailbox has its own bucket."""
+    def _charge(self, method: str, box: Mailbox) -> str:
+        """Gmail's quota is per user (each mailbox has its own bucket and window) and per project
+        (one window for every user): "" when the call is within both, else the one it exceeds."""
         cost = MODELS[self.options.quota_model].cost(method)
         rate, per_minute = self.options.quota_units_per_second, self.options.quota_units_per_minute
         with self._lock:
@@ -236,9 +242,17 @@ class GmailEmulator:
             window = self._windows.get(id(box)) if per_minute else None
             if per_minute and (window is None or window.limit != per_minute):
                 window = self._windows[id(box)] = _RollingWindow(per_minute, self.options.quota_window_seconds)
+            per_project = self.options.quota_project_units_per_minute
+            project = self._project_window if per_project else None
+            if per_project and (project is None or project.limit != per_project):
+                project = self._project_window = _RollingWindow(per_project, self.options.quota_window_seconds)
         if bucket is not None and not bucket.take(cost):
-            return False
-        return window is None or window.take(cost)
+            return "user"
+        if window is not None and not window.take(cost):
+            return "user"
+        if project is not None and not project.take(cost):
+            return "project"
+        return ""
 
     # -- OAuth ---------------------------------------------------------------------------
     def _token(self, form: dict[str, str]) -> _Response:
@@ -331,13 +345,20 @@ class GmailEmulator:
             return _error(403, "Delegation denied for " + user, "forbidden")
         if in_batch and self._chance(self.options.fault_rate):
             return _error(self._random.choice([500, 503]), "Backend Error")
-        if not self._charge(name, box):
-            as_403 = self._chance(self.options.rate_limit_403_share)
+        exceeded = self._charge(name, box)
+        if exceeded:
+            as_403 = exceeded == "user" and self._chance(self.options.rate_limit_403_share)
             with self._lock:
                 self.rate_limited += 1
                 self.rate_limited_403 += as_403
-            limited = (_error(403, "User-rate limit exceeded.", "userRateLimitExceeded") if as_403
-                       else _error(429, "User-rate limit exceeded.", "rateLimitExceeded"))
+                self.project_rate_limited += exceeded == "project"
+            if exceeded == "project":
+                limited = _error(429, "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' "
+                                      "of service 'gmail.googleapis.com'.", "rateLimitExceeded")
+            elif as_403:
+                limited = _error(403, "User-rate limit exceeded.", "userRateLimitExceeded")
+            else:
+                limited = _error(429, "User-rate limit exceeded.", "rateLimitExceeded")
             if self.options.retry_after_seconds:
                 limited.headers["Retry-After"] = str(self.options.retry_after_seconds)
             return limited

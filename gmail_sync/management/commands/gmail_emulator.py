@@ -22,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--quota", type=float, default=None, help="per-user quota in units per second")
         parser.add_argument("--quota-per-minute", type=float, default=None,
                             help="per-user quota in units per rolling minute (Gmail's 2026 limit is 6000)")
+        parser.add_argument("--project-quota-per-minute", type=float, default=None,
+                            help="the project's quota in units per rolling minute, shared by every user served "
+                                 "(Gmail's 2026 limit is 1200000)")
         parser.add_argument("--latency-ms", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"))
         parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail (0-1)")
         parser.add_argument("--token-lifetime", type=int, default=3600, help="access-token lifetime in seconds")
@@ -44,6 +47,7 @@ class Command(BaseCommand):
                 quota_model=options["quota_model"] or settings.GMAIL_QUOTA_MODEL,
                 quota_units_per_second=options["quota"],
                 quota_units_per_minute=options["quota_per_minute"],
+                quota_project_units_per_minute=options["project_quota_per_minute"],
                 latency_ms=tuple(options["latency_ms"]),
                 fault_rate=options["fault_rate"],
                 access_token_lifetime=options["token_lifetime"],
