@@ -25,7 +25,8 @@ class QuotaModel:
     per_user_units_per_second: float  # what the client budgets: under the per-user limit in any window
     per_user_limit: float  # Gmail's per-user limit, in units per ``window_seconds``
     window_seconds: float
-    per_project_units_per_minute: float | None = None
+    per_project_units_per_minute: float | None = None  # Gmail's per-project limit
+    per_project_units_per_second: float | None = None  # what the deployment budgets: under that limit
 
     def cost(self, method: str) -> int:
         return self.costs[method]
@@ -40,9 +41,10 @@ MODELS = {
         per_user_units_per_second=98.0,
         per_user_limit=6000.0,
         window_seconds=60.0,
-        # 1,200,000 a minute, spent at 1,200,000 / 61 a second with a one-second burst: at most
-        # 1,200,000 units in any minute, as for the per-user budget.
         per_project_units_per_minute=1_200_000.0,
+        # 19,500 a second with a one-second burst spends at most 1,189,500 units in any minute: a
+        # margin of 1% for the time between a reservation and the call reaching Gmail.
+        per_project_units_per_second=19_500.0,
     ),
     "legacy": QuotaModel(
         name="legacy",
@@ -68,8 +70,7 @@ def per_project_budget() -> float | None:
     """Units per second that every account of the project spends together, or None (no limit)."""
     if settings.GMAIL_PROJECT_QUOTA_UNITS_PER_SECOND:
         return float(settings.GMAIL_PROJECT_QUOTA_UNITS_PER_SECOND)
-    per_minute = current().per_project_units_per_minute
-    return per_minute / 61 if per_minute else None
+    return current().per_project_units_per_second
 
 
 # A token bucket in one Redis hash: refilled at ``rate`` a second up to ``capacity`` (one second

@@ -23,10 +23,11 @@ def _fresh(rate: float, **kwargs) -> quota.SharedBudget:
 
 
 def test_the_project_budget_comes_from_the_model_and_fits_its_minute(settings) -> None:
-    """At 1,200,000 units a minute, spent with a one-second burst, no minute spends more."""
+    """At 1,200,000 units a minute, spent with a one-second burst, no minute spends more, with a
+    margin of about 1% (the time a reserved call takes to reach Gmail) and no more than 3%."""
     settings.GMAIL_QUOTA_MODEL, settings.GMAIL_PROJECT_QUOTA_UNITS_PER_SECOND = "2026", None
     rate = quota.per_project_budget()
-    assert rate is not None and rate * 61 <= 1_200_000 and rate * 60 >= 0.98 * 1_200_000
+    assert rate is not None and 0.97 * 1_200_000 <= rate * 60 and rate * 61 <= 0.995 * 1_200_000
     settings.GMAIL_PROJECT_QUOTA_UNITS_PER_SECOND = 500.0
     assert quota.per_project_budget() == 500.0
     settings.GMAIL_QUOTA_MODEL, settings.GMAIL_PROJECT_QUOTA_UNITS_PER_SECOND = "legacy", None
