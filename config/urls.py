@@ -1,7 +1,8 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
+from django.urls.converters import get_converters
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gmail_sync import web
@@ -21,7 +22,24 @@ class IdConverter:
         return str(value)
 
 
-register_converter(IdConverter, "id")
+if "id" not in get_converters():  # a reload of this module (the tests) keeps the first
+    register_converter(IdConverter, "id")
+
+# Sign-in, sign-out and password change; the password reset only where the server can send mail
+# (EMAIL_HOST), since a reset link that never arrives is a dead end.
+auth_urls = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]
+if settings.EMAIL_HOST:
+    auth_urls += [
+        path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+        path("password_reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+        path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+        path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    ]
 
 sync_start = SyncRunViewSet.as_view({"post": "start"})
 sync_status = SyncRunViewSet.as_view({"get": "status"})
@@ -54,9 +72,10 @@ urlpatterns = [
     path("oauth/callback", web.oauth_callback, name="oauth-callback"),
     path("oauth/<id:pk>/disconnect", web.oauth_disconnect, name="oauth-disconnect"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(auth_urls)),
     path("api/", include(api)),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No URL serves MEDIA_ROOT, in any mode: an attachment is downloaded only through the API's view,
+# after its tenancy check.
 handler404 = "config.views.not_found"
+handler500 = "config.api.server_error"

@@ -47,6 +47,9 @@ class SyncRequestSerializer(serializers.Serializer):
             value = attrs.get(name)
             if value and value > today:
                 errors.setdefault(name, []).append(f"Must not be in the future (today is {today.isoformat()}).")
+            if value and value < dates.EARLIEST:
+                errors.setdefault(name, []).append(f"Must not be before {dates.EARLIEST.isoformat()} (Gmail holds "
+                                                   "no earlier mail).")
         start, end = attrs.get("from_date"), attrs.get("to_date")
         if start and end and start > end:
             errors.setdefault("from_date", []).append("Must not be after to_date.")

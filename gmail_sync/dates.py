@@ -11,6 +11,10 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
 
+# Gmail opened on 1 April 2004; a range that starts before it holds no mail, and a date far
+# before it (year 1) makes the search's epoch seconds meaningless.
+EARLIEST = date(2004, 1, 1)
+
 
 def zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)

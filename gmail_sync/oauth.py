@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from google_auth_oauthlib.flow import Flow
 
+from . import crypto
 from .accounts import gmail_account_connect
 from .client import GmailClient, revoke_token
 from .models import Business, GmailAccount
@@ -86,15 +87,24 @@ def complete(request: HttpRequest, *, business: Business) -> GmailAccount:
     return gmail_account_connect(business=business, email=profile["emailAddress"], refresh_token=credentials.refresh_token)
 
 
-def disconnect(account: GmailAccount) -> bool:
-    """Revoke the token at Google and delete it here; True when Google confirmed the revocation."""
+def disconnect(account: GmailAccount) -> str:
+    """Revoke the token at Google and delete it here. Returns ``"revoked"`` (Google confirmed it,
+    or had forgotten the token), ``"unconfirmed"`` (Google did not answer yes) or
+    ``"undecryptable"`` (the stored token cannot be read with any ENCRYPTION_KEY, so nothing
+    could be sent to Google)."""
     try:
         token = account.refresh_token
-    except Exception:  # undecryptable: nothing to revoke from here
-        token = ""
-    revoked = revoke_token(token) if token else True
+    except crypto.DecryptionError:
+        outcome = "undecryptable"
+    else:
+        outcome = "revoked" if not token or revoke_token(token) else "unconfirmed"
     account.refresh_token = ""
     account.status = GmailAccount.Status.DISCONNECTED
-    account.status_message = "" if revoked else "Disconnected here; Google did not confirm the revocation."
+    account.status_message = {
+        "revoked": "",
+        "unconfirmed": "Disconnected here; Google did not confirm the revocation.",
+        "undecryptable": "Disconnected here; the stored token could not be decrypted, so Google was not asked to "
+                         "revoke it.",
+    }[outcome]
     account.save(update_fields=["refresh_token_encrypted", "status", "status_message", "updated_at"])
-    return revoked
+    return outcome

@@ -66,26 +66,30 @@ def sync_start(
         raise AccountNotConnected(f"{account.email} is not connected; connect it before syncing.")
     rtc = settings.RUN_TO_COMPLETION if run_to_completion is None else run_to_completion
     config = resolve_range(mode=mode, account=account, from_date=from_date, to_date=to_date, months_back=months_back)
-    try:
-        with transaction.atomic():
-            run = SyncRun.objects.create(
-                account=account,
-                requested_by=requested_by,
-                mode=mode,
-                status=SyncRun.Status.RUNNING,
-                run_to_completion=rtc,
-                max_seconds_per_run=None if rtc else (max_seconds_per_run or settings.MAX_SECONDS_PER_RUN),
-                **config,
-            )
-            if enqueue:
-                from .tasks import enqueue_slice
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                run = SyncRun.objects.create(
+                    account=account,
+                    requested_by=requested_by,
+                    mode=mode,
+                    status=SyncRun.Status.RUNNING,
+                    run_to_completion=rtc,
+                    max_seconds_per_run=None if rtc else (max_seconds_per_run or settings.MAX_SECONDS_PER_RUN),
+                    **config,
+                )
+                if enqueue:
+                    from .tasks import enqueue_slice
 
-                enqueue_slice(run.pk)
-    except IntegrityError:
-        existing = active_run(account)
-        if existing is None:
-            raise
-        raise ActiveRunExists(existing) from None
+                    enqueue_slice(run.pk)
+            break
+        except IntegrityError:
+            existing = active_run(account)
+            if existing is not None:
+                raise ActiveRunExists(existing) from None
+            if attempt == 2:
+                raise
+            # The active run it collided with has ended since: the account is free again.
     logger.info("run_id=%s created mode=%s account=%s", run.pk, mode, account.pk)
     return run
 

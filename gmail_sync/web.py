@@ -49,7 +49,7 @@ def receipts_page(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "filters": request.GET,
         "query": query.urlencode(),
-    })
+    }, status=400 if errors else 200)
 
 
 @login_required
@@ -82,8 +82,13 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 def oauth_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(GmailAccount, pk=pk, business__members=request.user)
-    if oauth.disconnect(account):
+    outcome = oauth.disconnect(account)
+    if outcome == "revoked":
         messages.success(request, f"Disconnected {account.email}; Google revoked the access.")
+    elif outcome == "undecryptable":
+        messages.warning(request, f"Disconnected {account.email} here, but its stored token could not be decrypted "
+                                  "(was ENCRYPTION_KEY changed?), so Google was not asked to revoke it; remove the "
+                                  "app's access in your Google account.")
     else:
         messages.warning(request, f"Disconnected {account.email}, but Google did not confirm the revocation; "
                                   "remove the app's access in your Google account.")

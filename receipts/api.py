@@ -153,17 +153,19 @@ def _csv_rows(queryset: QuerySet[Receipt]) -> Iterator[str]:
     for receipt in queryset.iterator(chunk_size=500):
         writer.writerow([
             receipt.pk, receipt.receipt_date or "", _csv_safe(receipt.vendor), receipt.amount if receipt.amount is not None else "",
-            receipt.currency, receipt.vat_amount if receipt.vat_amount is not None else "", _csv_safe(receipt.invoice_number),
-            receipt.sender_email, _csv_safe(receipt.sender_name), _csv_safe(receipt.subject),
-            receipt.received_at.isoformat() if receipt.received_at else "", receipt.gmail_message_id, receipt.confidence,
+            _csv_safe(receipt.currency), receipt.vat_amount if receipt.vat_amount is not None else "", _csv_safe(receipt.invoice_number),
+            _csv_safe(receipt.sender_email), _csv_safe(receipt.sender_name), _csv_safe(receipt.subject),
+            receipt.received_at.isoformat() if receipt.received_at else "", _csv_safe(receipt.gmail_message_id),
+            receipt.confidence,
             receipt.attachments.count(),
         ])
         yield flush()
 
 
 def _csv_safe(value: str) -> str:
-    # Spreadsheet formula injection: a cell that starts with these is run as a formula by Excel.
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+    """Every text cell, whoever wrote it (a sender's address is the sender's to choose): a cell
+    that starts with one of these is run as a formula by Excel and LibreOffice."""
+    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r", "\n"} else value
 
 
 class _Sink(io.RawIOBase):

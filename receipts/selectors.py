@@ -24,8 +24,9 @@ class ReceiptFilterSerializer(serializers.Serializer):
     to_date = serializers.DateField(required=False)
     vendor = serializers.CharField(required=False, max_length=300)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, error_messages={"invalid": "A 3-letter ISO 4217 code."})
-    min_amount = serializers.DecimalField(required=False, max_digits=None, decimal_places=None)
-    max_amount = serializers.DecimalField(required=False, max_digits=None, decimal_places=None)
+    # As many digits as a stored amount has, and two more decimals: 1e999999 is a 400, not a 500.
+    min_amount = serializers.DecimalField(required=False, max_digits=14, decimal_places=4)
+    max_amount = serializers.DecimalField(required=False, max_digits=14, decimal_places=4)
     q = serializers.CharField(required=False, max_length=300)
     ordering = serializers.ChoiceField(required=False, choices=sorted(ORDERINGS))
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from gmail_sync import engine, runs
+from gmail_sync import dates, engine, runs
 from gmail_sync.models import GmailAccount, SyncRun
 from gmail_sync.services import AccountNotConnected, ActiveRunExists, resume_run, sync_start
 from gmail_sync.status import run_status
@@ -81,6 +81,9 @@ class Command(BaseCommand):
         to_date = _date(options["to_date"]) if options["to_date"] else None
         if from_date and to_date and from_date > to_date:
             raise CommandError("--from-date is after --to-date.")
+        for flag, value in (("--from-date", from_date), ("--to-date", to_date)):
+            if value and value < dates.EARLIEST:
+                raise CommandError(f"{flag} is before {dates.EARLIEST.isoformat()}: Gmail holds no earlier mail.")
         max_seconds = options["max_seconds"]
         if max_seconds is not None and max_seconds < 1:
             raise CommandError("--max-seconds must be at least 1.")

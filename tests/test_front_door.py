@@ -1,0 +1,197 @@
+"""The front door made safe: no file without a tenancy check, bounded input, JSON errors, keys."""
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.files.base import ContentFile
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError
+from django.test import Client
+from django.urls import clear_url_caches
+from rest_framework.test import APIClient
+
+from gmail_sync import crypto
+from gmail_sync.accounts import api_user_create
+from gmail_sync.models import Business, GmailAccount, SyncRun
+from receipts.models import ReceiptAttachment
+from tests.factories import GmailAccountFactory, ReceiptFactory
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def api() -> tuple[APIClient, Business]:
+    _, token = api_user_create(username="owner", business_name="Bakery")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client, Business.objects.get(name="Bakery")
+
+
+@pytest.fixture
+def urls_as_configured(settings) -> Iterator[None]:
+    """config.urls built again under the test's settings (it reads DEBUG and EMAIL_HOST when imported)."""
+    import config.urls
+
+    def rebuild() -> None:
+        importlib.reload(config.urls)
+        clear_url_caches()
+
+    yield rebuild
+    settings.DEBUG, settings.EMAIL_HOST = False, ""
+    rebuild()
+
+
+def test_no_url_serves_the_media_folder_even_in_debug(settings, urls_as_configured, api) -> None:
+    """GIVEN DEBUG and a stored attachment WHEN its file path, or a file beside the media folder,
+    is asked for without the API THEN 404: files go out only through the API, after its tenancy check."""
+    client, business = api
+    settings.DEBUG = True
+    urls_as_configured()
+    receipt = ReceiptFactory(account=GmailAccountFactory(business=business))
+    attachment = ReceiptAttachment(receipt=receipt, filename="i.pdf", content_type="application/pdf", size=8,
+                                   sha256="ab" * 32)
+    attachment.file.save("ignored", ContentFile(b"%PDF-1.4"), save=True)
+    Path(settings.MEDIA_ROOT, ".env").write_text("SECRET_KEY=s")
+    for path in (f"/media/{attachment.file.name}", "/media/.env", f"/{attachment.file.name}"):
+        assert Client().get(path).status_code == 404, path
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"/api/receipts/{receipt.pk}/attachments/{attachment.pk}").status_code == 200
+
+
+def test_every_text_cell_of_the_csv_is_formula_safe(api) -> None:
+    """A sender chooses its own address: =cmd|... in sender_email goes out as text, not a formula."""
+    client, business = api
+    ReceiptFactory(account=GmailAccountFactory(business=business), sender_email="=cmd|'/ccalc'!a0@csv.example",
+                   vendor="+SUM(A1)", subject="@x", invoice_number="-1", sender_name="\tname")
+    body = b"".join(client.get("/api/receipts/export?format=csv").streaming_content).decode("utf-8-sig")
+    row = body.splitlines()[1]
+    assert "'=cmd|" in row and "'+SUM(A1)" in row and "'@x" in row and "'-1" in row and "'\tname" in row
+    assert ",=" not in row and ",+" not in row and ",@" not in row
+
+
+@pytest.mark.parametrize("url", ["/api/receipts/?min_amount=1e999999", "/api/receipts/?max_amount=NaN",
+                                 "/api/receipts/export?format=csv&min_amount=1e999999"])
+def test_a_number_no_receipt_can_hold_is_a_400_naming_the_field(api, url: str) -> None:
+    client, _ = api
+    response = client.get(url)
+    assert response.status_code == 400
+    field = "min_amount" if "min_amount" in url else "max_amount"
+    assert response.json()["success"] is False and field in response.json()["errors"]
+
+
+def test_the_receipts_page_says_what_is_wrong_with_a_number(api) -> None:
+    api_user_create(username="dana", business_name="Bakery", password="pw-Strong-123")
+    page = Client()
+    assert page.login(username="dana", password="pw-Strong-123")
+    response = page.get("/receipts/?min_amount=1e999999")
+    assert response.status_code == 400 and "min_amount" in response.content.decode()
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[" * 100_000 + b"]" * 100_000])
+def test_a_malformed_or_too_deep_body_is_a_400_in_the_documented_shape(api, body: bytes) -> None:
+    client, _ = api
+    response = client.post("/api/receipts/sync", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["success"] is False and "body" in response.json()["errors"]
+
+
+def test_a_sync_before_gmail_existed_is_a_400(api) -> None:
+    client, business = api
+    GmailAccountFactory(business=business, refresh_token="demo-refresh-token")
+    response = client.post("/api/receipts/sync", {"from_date": "0001-01-01", "to_date": "2001-01-01",
+                                                  "mode": "full_backfill"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"from_date", "to_date"}
+    with pytest.raises(CommandError, match="before 2004-01-01"):
+        call_command("sync_receipts", "--from-date", "0001-01-01", stdout=StringIO())
+
+
+def test_an_unexpected_error_in_the_api_is_a_json_500_that_quotes_nothing(api) -> None:
+    client, business = api
+    client.raise_request_exception = False
+    with mock.patch("gmail_sync.api.run_status", side_effect=RuntimeError("secret row contents")):
+        SyncRun.objects.create(account=GmailAccountFactory(business=business), mode="full_backfill")
+        response = client.get("/api/receipts/sync/status")
+    assert response.status_code == 500
+    assert response.json() == {"success": False, "error": "Internal error; the server's log has the details."}
+
+
+def test_a_start_that_collides_with_a_run_that_ended_meanwhile_starts(api) -> None:
+    """GIVEN a start whose insert collides with an active run that has ended by the time the
+    collision is looked at WHEN the API starts a sync THEN it tries again and answers 202, not 500."""
+    client, business = api
+    GmailAccountFactory(business=business, refresh_token="demo-refresh-token")
+    real = SyncRun.objects.create
+    calls = {"n": 0}
+
+    def create(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise IntegrityError("uniq_active_sync_run_per_account")
+        return real(**kwargs)
+
+    with mock.patch.object(SyncRun.objects, "create", side_effect=create), \
+            mock.patch("gmail_sync.tasks.enqueue_slice"):
+        response = client.post("/api/receipts/sync", {"months_back": 1, "mode": "full_backfill"}, format="json")
+    assert response.status_code == 202 and calls["n"] == 2
+
+
+def test_password_reset_is_offered_only_where_mail_can_be_sent(settings, urls_as_configured) -> None:
+    settings.EMAIL_HOST = ""
+    urls_as_configured()
+    assert Client().get("/accounts/password_reset/").status_code == 404
+    assert Client().get("/accounts/login/").status_code == 200
+    settings.EMAIL_HOST = "smtp.example.com"
+    urls_as_configured()
+    assert Client().get("/accounts/password_reset/").status_code == 200
+
+
+def test_a_blank_secret_key_is_refused_outside_debug() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG"}}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "   ", "DEBUG": "false",
+                "ENCRYPTION_KEY": Fernet.generate_key().decode()})
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_rotate_encryption_key_re_encrypts_every_token_under_the_first_key(settings) -> None:
+    """GIVEN tokens written under the old key WHEN the new key is put first and the command runs
+    THEN every token reads with the new key alone; a token no key reads is named and left alone."""
+    old, new, lost = (Fernet.generate_key().decode() for _ in range(3))
+    settings.ENCRYPTION_KEYS = [old]
+    accounts = [GmailAccountFactory(refresh_token=f"token-{n}") for n in range(3)]
+    settings.ENCRYPTION_KEYS = [lost]
+    orphan = GmailAccountFactory(email="orphan@example.com", refresh_token="token-lost")
+    settings.ENCRYPTION_KEYS = [new, old]
+    out = StringIO()
+    with pytest.raises(CommandError, match="orphan@example.com"):
+        call_command("rotate_encryption_key", stdout=out)
+    assert "Re-encrypted 3 token(s)" in out.getvalue()
+    settings.ENCRYPTION_KEYS = [new]
+    assert [GmailAccount.objects.get(pk=a.pk).refresh_token for a in accounts] == ["token-0", "token-1", "token-2"]
+    with pytest.raises(crypto.DecryptionError):
+        _ = GmailAccount.objects.get(pk=orphan.pk).refresh_token
+
+
+def test_disconnecting_an_account_whose_token_cannot_be_read_says_so(settings) -> None:
+    api_user_create(username="dana", business_name="Bakery", password="pw-Strong-123")
+    page = Client()
+    assert page.login(username="dana", password="pw-Strong-123")
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    account = GmailAccountFactory(business=Business.objects.get(name="Bakery"), refresh_token="t")
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the key it was written with is gone
+    text = page.post(f"/oauth/{account.pk}/disconnect", follow=True).content.decode()
+    assert "could not be decrypted" in text and "Google revoked" not in text
+    account.refresh_from_db()
+    assert account.status == GmailAccount.Status.DISCONNECTED and account.refresh_token_encrypted == ""
