@@ -11,8 +11,9 @@ import logging
 import math
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from rest_framework import status
+from rest_framework import status, throttling
 from rest_framework.exceptions import ParseError, Throttled
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -32,6 +33,23 @@ class BoundedJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
+
+
+class UserThrottle(throttling.UserRateThrottle):
+    """Every API request of a user (or an address, for requests without credentials), at
+    API_THROTTLE_RATE; the rate is read when asked, so that a change of settings applies."""
+
+    def get_rate(self) -> str | None:
+        return settings.API_THROTTLE_RATE
+
+
+class SyncStartThrottle(throttling.UserRateThrottle):
+    """Sync starts of a user, at SYNC_START_THROTTLE_RATE."""
+
+    scope = "sync_start"
+
+    def get_rate(self) -> str | None:
+        return settings.SYNC_START_THROTTLE_RATE
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -64,7 +65,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "django_celery_results",
     "django_celery_beat",
@@ -80,7 +82,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
 ]
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for a username from one
+# address, that pair is refused for AXES_COOLOFF_MINUTES; the admin lists and clears attempts.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -242,10 +253,19 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": ["config.api.BoundedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.UserThrottle"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # `format` is the export's own parameter (?format=csv), not DRF's renderer override.
     "URL_FORMAT_OVERRIDE": None,
 }
+# API tokens (knox): stored as SHA-512 digests, shown once, valid this many days.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
+if API_TOKEN_TTL_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_DAYS must be at least 1.")
+REST_KNOX = {"AUTH_HEADER_PREFIX": "Bearer", "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS)}
+# Requests per user (DRF's rate syntax, e.g. 600/min; empty: no limit), and sync starts per user.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min") or None
+SYNC_START_THROTTLE_RATE = env.str("SYNC_START_THROTTLE_RATE", default="20/hour") or None
 SPECTACULAR_SETTINGS = {
     "TITLE": "Receipts sync API",
     "DESCRIPTION": "Sync receipts and invoices from Gmail; watch runs; browse and export receipts.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from .models import Business, GmailAccount
 
@@ -16,7 +16,8 @@ def business_for_user(user: AbstractUser) -> Business | None:
 
 @transaction.atomic
 def api_user_create(*, username: str, business_name: str, password: str | None = None) -> tuple[AbstractUser, str]:
-    """Create the user if new, add it to the business (created if new), issue a fresh API token."""
+    """Create the user if new, add it to the business (created if new), issue a fresh API token
+    (returned here only: it is stored hashed)."""
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username)
     if password:
@@ -27,9 +28,11 @@ def api_user_create(*, username: str, business_name: str, password: str | None =
         user.save(update_fields=["password"])
     business, _ = Business.objects.get_or_create(name=business_name)
     business.members.add(user)
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
-    return user, token.key
+    # Only the token's SHA-512 digest is stored (knox): the token itself is shown this once. A
+    # fresh token revokes the user's earlier ones; each expires after API_TOKEN_TTL_DAYS.
+    AuthToken.objects.filter(user=user).delete()
+    _, token = AuthToken.objects.create(user=user)
+    return user, token
 
 
 @transaction.atomic

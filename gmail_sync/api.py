@@ -10,6 +10,8 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import SyncStartThrottle
+
 from . import dates, runs
 from .models import GmailAccount, SyncRun
 from .services import AccountNotConnected, ActiveRunExists, cancel_run, resume_run, sync_start
@@ -142,6 +144,10 @@ class SyncRunViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[SyncRun]:
         return runs_of(self.request.user)
+
+    def get_throttles(self) -> list[Any]:
+        throttles = super().get_throttles()
+        return [*throttles, SyncStartThrottle()] if self.action == "start" else throttles
 
     def _owned_run(self, pk: Any) -> SyncRun | None:
         try:

@@ -1,7 +1,6 @@
-from rest_framework.authentication import TokenAuthentication
+from knox.auth import TokenAuthentication
 
 
 class BearerTokenAuthentication(TokenAuthentication):
-    """DRF token auth read from ``Authorization: Bearer <token>``."""
-
-    keyword = "Bearer"
+    """API tokens read from ``Authorization: Bearer <token>``, stored hashed, expiring (knox;
+    its ``AUTH_HEADER_PREFIX`` is set to Bearer in the settings)."""

@@ -19,6 +19,13 @@ def _media_root(settings, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_throttles(settings) -> None:
+    """Suites send hundreds of requests as one user; the throttles' own tests set their rates."""
+    settings.API_THROTTLE_RATE = None
+    settings.SYNC_START_THROTTLE_RATE = None
+
+
+@pytest.fixture(autouse=True)
 def _syncs_in_the_caller(settings) -> None:
     """Tests drive a started sync in the caller, to assert on it when the call returns; the tests
     of the thread mode (the default without Redis) set RUN_SYNCS_IN_THREAD themselves."""

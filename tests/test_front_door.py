@@ -90,9 +90,9 @@ def test_a_number_no_receipt_can_hold_is_a_400_naming_the_field(api, url: str) -
 
 
 def test_the_receipts_page_says_what_is_wrong_with_a_number(api) -> None:
-    api_user_create(username="dana", business_name="Bakery", password="pw-Strong-123")
+    user, _ = api_user_create(username="dana", business_name="Bakery", password="pw-Strong-123")
     page = Client()
-    assert page.login(username="dana", password="pw-Strong-123")
+    page.force_login(user)
     response = page.get("/receipts/?min_amount=1e999999")
     assert response.status_code == 400 and "min_amount" in response.content.decode()
 
@@ -185,9 +185,9 @@ def test_rotate_encryption_key_re_encrypts_every_token_under_the_first_key(setti
 
 
 def test_disconnecting_an_account_whose_token_cannot_be_read_says_so(settings) -> None:
-    api_user_create(username="dana", business_name="Bakery", password="pw-Strong-123")
+    user, _ = api_user_create(username="dana", business_name="Bakery", password="pw-Strong-123")
     page = Client()
-    assert page.login(username="dana", password="pw-Strong-123")
+    page.force_login(user)
     settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     account = GmailAccountFactory(business=Business.objects.get(name="Bakery"), refresh_token="t")
     settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the key it was written with is gone
@@ -195,3 +195,62 @@ def test_disconnecting_an_account_whose_token_cannot_be_read_says_so(settings) -
     assert "could not be decrypted" in text and "Google revoked" not in text
     account.refresh_from_db()
     assert account.status == GmailAccount.Status.DISCONNECTED and account.refresh_token_encrypted == ""
+
+
+def test_api_tokens_are_stored_hashed_shown_once_and_expire(settings) -> None:
+    """GIVEN a token from create_api_user WHEN the database is read THEN only a digest of it is
+    there; the token works until its expiry, then answers 401; a fresh token revokes the old one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from knox.models import AuthToken
+
+    out = StringIO()
+    call_command("create_api_user", "erin", "--business", "Bakery", stdout=out)
+    token = out.getvalue().strip().splitlines()[-1]
+    stored = AuthToken.objects.get(user__username="erin")
+    assert token not in (stored.digest, stored.token_key) and len(stored.digest) == 128
+    assert stored.expiry > timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS - 1)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/receipts/").status_code == 200
+    AuthToken.objects.filter(pk=stored.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/receipts/").status_code == 401
+    call_command("create_api_user", "erin", "--business", "Bakery", stdout=StringIO())
+    assert AuthToken.objects.filter(user__username="erin").count() == 1
+
+
+def test_sync_starts_and_requests_are_throttled_with_429_in_the_documented_shape(api, settings, monkeypatch) -> None:
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from config.api import SyncStartThrottle, UserThrottle
+
+    for throttle in (SyncStartThrottle, UserThrottle):
+        monkeypatch.setattr(throttle, "cache", LocMemCache("throttle-test", {}))
+    settings.SYNC_START_THROTTLE_RATE, settings.API_THROTTLE_RATE = "2/hour", "5/min"
+    client, business = api
+    GmailAccountFactory(business=business, refresh_token="demo-refresh-token")
+    with mock.patch("gmail_sync.tasks.enqueue_slice"):
+        answers = [client.post("/api/receipts/sync", {"months_back": 1, "mode": "full_backfill"}, format="json")
+                   for _ in range(3)]
+    assert [a.status_code for a in answers] == [202, 409, 429]
+    assert answers[2].json()["success"] is False and "Too many requests" in answers[2].json()["error"]
+    assert int(answers[2]["Retry-After"]) > 0
+    codes = [client.get("/api/receipts/").status_code for _ in range(3)]  # 3 starts + 2 lists = 5, then 429
+    assert codes == [200, 200, 429]
+
+
+def test_sign_in_is_locked_after_repeated_wrong_passwords(settings) -> None:
+    """GIVEN AXES_FAILURE_LIMIT wrong passwords for a user from one address WHEN the right one
+    comes next THEN it is refused (429) until the cool-off; another user is not affected."""
+    settings.AXES_FAILURE_LIMIT = 3
+    api_user_create(username="dana", business_name="Bakery", password="pw-Strong-123")
+    api_user_create(username="eli", business_name="Bakery", password="pw-Strong-456")
+    page = Client()
+    codes = [page.post("/accounts/login/", {"username": "dana", "password": "wrong"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]  # the form again, then locked at the limit
+    locked = page.post("/accounts/login/", {"username": "dana", "password": "pw-Strong-123"})
+    assert locked.status_code == 429 and "Too many sign-in attempts" in locked.content.decode()
+    assert "_auth_user_id" not in page.session
+    other = page.post("/accounts/login/", {"username": "eli", "password": "pw-Strong-456"})
+    assert other.status_code == 302 and "_auth_user_id" in page.session

@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def signed_in() -> tuple[Client, Business]:
-    api_user_create(username="dana", business_name="Bakery", password="pw-Strong-123")
+    user, _ = api_user_create(username="dana", business_name="Bakery", password="pw-Strong-123")
     client = Client()
-    assert client.login(username="dana", password="pw-Strong-123")
+    client.force_login(user)  # the sign-in form itself is tested with its lockout (test_front_door.py)
     return client, Business.objects.get(name="Bakery")
 
 
