@@ -3,7 +3,19 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint run worker beat clean
+.PHONY: demo test lint run worker beat emulator clean
+
+# Without a .env, `make run`, `make worker`, `make beat` and `make emulator` work on what `make demo`
+# left: DEBUG on, its SQLite database, and Gmail played by `make emulator` on port 8765 (a variable
+# already in the environment wins). With a .env, they use its settings and nothing else.
+EMULATOR_PORT ?= 8765
+ifeq ($(wildcard .env),)
+LOCAL := DEBUG=$${DEBUG-true} GMAIL_API_ROOT_URL=$${GMAIL_API_ROOT_URL-http://127.0.0.1:$(EMULATOR_PORT)/} \
+	GOOGLE_TOKEN_URI=$${GOOGLE_TOKEN_URI-http://127.0.0.1:$(EMULATOR_PORT)/token} \
+	GMAIL_QUOTA_MODEL=$${GMAIL_QUOTA_MODEL-legacy}
+else
+LOCAL :=
+endif
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"' 
@@ -28,13 +40,19 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 
 run: $(VENV)/.base-installed
-	$(PY) manage.py runserver
+	$(LOCAL) $(PY) manage.py migrate --noinput
+	$(LOCAL) $(PY) manage.py runserver
 
 worker: $(VENV)/.base-installed
-	$(VENV)/bin/celery -A config worker --loglevel=INFO
+	$(LOCAL) $(VENV)/bin/celery -A config worker --loglevel=INFO
 
 beat: $(VENV)/.base-installed
-	$(VENV)/bin/celery -A config beat --loglevel=INFO
+	$(LOCAL) $(VENV)/bin/celery -A config beat --loglevel=INFO
+
+emulator: $(VENV)/.base-installed
+	@test -f demo-data/sample.mbox || { echo "No demo-data/sample.mbox yet: run make demo first."; exit 1; }
+	$(LOCAL) $(PY) manage.py gmail_emulator --mailbox demo-data/sample.mbox --address demo@example.com \
+		--port $(EMULATOR_PORT) --quota-model legacy --quota 250 --latency-ms 5 15
 
 clean:
 	rm -rf $(VENV) .pytest_cache .test-media

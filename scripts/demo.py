@@ -32,6 +32,7 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     from gmail_sync.emulator import EmulatorOptions, GmailEmulator, Mailbox
@@ -54,6 +55,8 @@ def main() -> int:
     GmailAccount.objects.filter(business__name=BUSINESS, email=ACCOUNT).delete()
     call_command("create_api_user", "demo", "--business", BUSINESS, "--password", "demo-password", verbosity=0,
                  stdout=open(os.devnull, "w"))
+    # A local demo: its user may also open the admin.
+    get_user_model().objects.filter(username="demo").update(is_staff=True, is_superuser=True)
     call_command("add_gmail_account", ACCOUNT, "--refresh-token", "demo-refresh-token", "--business", BUSINESS,
                  stdout=open(os.devnull, "w"))
     assert Business.objects.filter(name=BUSINESS).exists()
@@ -65,8 +68,11 @@ def main() -> int:
     finally:
         emulator.stop()
     print()
-    print("Open the dashboard: python manage.py runserver (or `make run`), then http://127.0.0.1:8000/")
-    print("and sign in as demo / demo-password. The admin is at /admin/ (create_superuser for it).")
+    print("Next, each in a terminal of its own (no .env needed; they use this demo's database):")
+    print("  make emulator   # Gmail, played by the emulator over the same mailbox, on port 8765")
+    print("  make run        # the web server: open http://127.0.0.1:8000/ and sign in as demo / demo-password")
+    print("Start a sync from the dashboard; it runs in the web server (no REDIS_URL). The admin is at")
+    print("http://127.0.0.1:8000/admin/ with the same sign-in.")
     return 0
 
 
