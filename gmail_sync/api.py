@@ -105,6 +105,7 @@ class SyncRunSchema(serializers.Serializer):
     eta_seconds = serializers.IntegerField(allow_null=True)
     seconds_since_heartbeat = serializers.FloatField(allow_null=True)
     cancel_requested = serializers.BooleanField()
+    waiting_for_worker = serializers.BooleanField(help_text="Started or paused and taken by no worker for 15 s.")
     created_at = serializers.DateTimeField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)

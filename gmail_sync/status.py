@@ -3,11 +3,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from .models import SyncRun
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
+
+
+WAITING_AFTER_SECONDS = 15
+
+
+def waiting_for_worker(run: SyncRun) -> bool:
+    """A run that no worker has taken for a while: started or paused between slices, and not
+    claimed since (no worker is running, or every one is busy)."""
+    unclaimed = (run.status == SyncRun.Status.RUNNING and not run.worker_id) or (
+        run.status == SyncRun.Status.PAUSED and not run.held and not run.cancel_requested)
+    since = run.updated_at or run.created_at
+    return bool(unclaimed and since and (timezone.now() - since).total_seconds() > WAITING_AFTER_SECONDS)
 
 
 def run_status(run: SyncRun) -> dict[str, Any]:
@@ -54,6 +68,7 @@ def run_status(run: SyncRun) -> dict[str, Any]:
         "eta_seconds": eta,
         "seconds_since_heartbeat": run.seconds_since_heartbeat,
         "cancel_requested": run.cancel_requested,
+        "waiting_for_worker": waiting_for_worker(run),
         "created_at": _iso(run.created_at),
         "started_at": _iso(run.started_at),
         "finished_at": _iso(run.finished_at),

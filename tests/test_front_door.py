@@ -254,3 +254,24 @@ def test_sign_in_is_locked_after_repeated_wrong_passwords(settings) -> None:
     assert "_auth_user_id" not in page.session
     other = page.post("/accounts/login/", {"username": "eli", "password": "pw-Strong-456"})
     assert other.status_code == 302 and "_auth_user_id" in page.session
+
+
+def test_a_run_no_worker_has_taken_says_so(api) -> None:
+    """GIVEN REDIS_URL and no worker WHEN a started run has not been claimed for a while THEN the
+    status (and so the dashboard) says it waits for a worker; a run a worker holds does not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client, business = api
+    long_ago = timezone.now() - timedelta(seconds=60)
+    waiting = SyncRun.objects.create(account=GmailAccountFactory(business=business), mode="full_backfill")
+    held = SyncRun.objects.create(account=GmailAccountFactory(business=business), mode="full_backfill",
+                                  worker_id="w1", last_heartbeat_at=long_ago)
+    SyncRun.objects.filter(pk__in=[waiting.pk, held.pk]).update(created_at=long_ago, updated_at=long_ago)
+    fresh = SyncRun.objects.create(account=GmailAccountFactory(business=business), mode="full_backfill")
+
+    def flag(run: SyncRun) -> bool:
+        return client.get(f"/api/receipts/sync/status?run_id={run.pk}").json()["sync_run"]["waiting_for_worker"]
+
+    assert (flag(waiting), flag(held), flag(fresh)) == (True, False, False)
