@@ -41,6 +41,7 @@ lint: $(VENV)/.dev-installed
 
 run: $(VENV)/.base-installed
 	$(LOCAL) $(PY) manage.py migrate --noinput
+	$(LOCAL) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(LOCAL) $(PY) manage.py runserver
 
 worker: $(VENV)/.base-installed

@@ -58,6 +58,8 @@ def test_connect_backfill_browse_export_and_disconnect(live_server, emulator, se
     emulator.options.latency_ms = (20, 40)
     api_user_create(username="dana", business_name="Dana's Bakery", password="correct horse battery")
     page = browser_page
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
 
     page.goto(live_server.url + "/")
     assert "/accounts/login/" in page.url
@@ -115,3 +117,8 @@ def test_connect_backfill_browse_export_and_disconnect(live_server, emulator, se
     assert account.status == GmailAccount.Status.DISCONNECTED and not account.has_token
     assert token in emulator.revoked
     page.screenshot(path=str(ARTIFACTS / "dashboard-disconnected.png"), full_page=True)
+
+    page.goto(live_server.url + "/api/docs/")  # Swagger UI from this server, under the same policy
+    page.wait_for_selector(".opblock", timeout=30000)
+    page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
+    assert not [text for text in console if "Content Security Policy" in text], console
