@@ -85,7 +85,14 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected runs")
     def cancel_runs(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
-        _apply(request, queryset, lambda run: runs.request_cancel(run=run), "Cancelled")
+        cancelled = [run for run in queryset if run.status == SyncRun.Status.PAUSED]
+        running = [run for run in queryset if run.status == SyncRun.Status.RUNNING]
+        others = queryset.exclude(pk__in=[run.pk for run in cancelled + running])
+        _apply(request, SyncRun.objects.filter(pk__in=[r.pk for r in cancelled]),
+               lambda run: runs.request_cancel(run=run), "Cancelled")
+        _apply(request, SyncRun.objects.filter(pk__in=[r.pk for r in running]), lambda run: runs.request_cancel(run=run),
+               "Cancel requested (the worker stops the run at its next commit)")
+        _apply(request, others, lambda run: runs.request_cancel(run=run), "Cancelled")
 
     @admin.action(description="Resume selected runs from their checkpoint")
     def resume_runs(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:

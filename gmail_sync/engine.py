@@ -167,7 +167,7 @@ class SliceRunner:
             logger.info("run_id=%s stopped: no longer owned (status=%s)", run.pk, run.status)
             return SliceResult(run.pk, "lost", run.status)
         except KeyboardInterrupt:  # an operator's stop: held until an operator resumes it
-            runs.hold(run_id=run.pk, worker_id=self.worker_id)
+            runs.hold(run_id=run.pk, worker_id=self.worker_id, **self._worked())
             run.refresh_from_db()
             logger.info("⏸️ Interrupted; run paused at its checkpoint until resumed %s", counters(run))
             return SliceResult(run.pk, "interrupted", run.status)
@@ -445,12 +445,23 @@ class SliceRunner:
         ``run_obj`` without reading the row back: while this worker owns the run, nobody else
         writes these fields."""
         fields = self._stamped(fields)
-        increments = {name: step for name, step in (increments or {}).items() if step}
+        increments = {**(increments or {}), "running_seconds": self._since_beat(fields["last_heartbeat_at"])}
+        increments = {name: step for name, step in increments.items() if step}
         if not self._owned().filter(cancel_requested=False).update(
             **fields, **{name: F(name) + step for name, step in increments.items()}
         ):
             raise LostOwnership()
         self._mirror(fields, increments)
+
+    def _since_beat(self, now: datetime) -> float:
+        """Seconds of work since this worker's last heartbeat (the mirror holds what it wrote)."""
+        beat = self.run_obj.last_heartbeat_at
+        return max(0.0, (now - beat).total_seconds()) if beat else 0.0
+
+    def _worked(self) -> dict[str, Any]:
+        """The fields that add the work since the last heartbeat to a transition that ends the slice."""
+        now = timezone.now()
+        return {"running_seconds": F("running_seconds") + self._since_beat(now), "last_heartbeat_at": now}
 
     @staticmethod
     def _stamped(fields: dict[str, Any]) -> dict[str, Any]:
@@ -492,9 +503,13 @@ class SliceRunner:
         """Move the heartbeat while this worker owns the run (before a Gmail back-off, so that a
         live worker is not taken for a dead one); stop the slice when it no longer does."""
         now = timezone.now()
-        if not self._owned().filter(cancel_requested=False).update(last_heartbeat_at=now, updated_at=now):
+        worked = self._since_beat(now)
+        if not self._owned().filter(cancel_requested=False).update(
+            last_heartbeat_at=now, updated_at=now, running_seconds=F("running_seconds") + worked
+        ):
             raise LostOwnership()
         self.run_obj.last_heartbeat_at = now
+        self.run_obj.running_seconds += worked
 
     def _ownership(self) -> dict[str, Any]:
         """What the run's row says while this worker owns it."""
@@ -511,7 +526,7 @@ class SliceRunner:
         then = None
         if chain is not None:
             then = (lambda: chain(run_id, countdown)) if countdown else (lambda: chain(run_id))
-        return runs.pause(run_id=run_id, worker_id=self.worker_id, on_commit=then, **fields)
+        return runs.pause(run_id=run_id, worker_id=self.worker_id, on_commit=then, **self._worked(), **fields)
 
     def _pause(self) -> SliceResult:
         run = self.run_obj
@@ -524,7 +539,8 @@ class SliceRunner:
     def _complete(self) -> SliceResult:
         run = self.run_obj
         with transaction.atomic():
-            if not runs.complete(run_id=self.run_id, worker_id=self.worker_id, pages_scanned=F("pages_scanned") + 1):
+            if not runs.complete(run_id=self.run_id, worker_id=self.worker_id, pages_scanned=F("pages_scanned") + 1,
+                                 running_seconds=self._worked()["running_seconds"]):
                 raise LostOwnership()
             run.refresh_from_db()
             # Only a run that reached from the account's last synced point up to now moves that
@@ -561,7 +577,8 @@ class SliceRunner:
 
     def _fail(self, message: str, *, account_error: bool = False) -> SliceResult:
         run = self.run_obj
-        failed = runs.fail(run_id=self.run_id, worker_id=self.worker_id, message=message, account_error=account_error)
+        failed = runs.fail(run_id=self.run_id, worker_id=self.worker_id, message=message, account_error=account_error,
+                           **self._worked())
         run.refresh_from_db()
         if failed:
             logger.error("❌ RUN_FAILED %s error=%s", counters(run), message)

@@ -145,6 +145,9 @@ class SyncRun(models.Model):
     pages_scanned = models.IntegerField(default=0, db_default=0)
     estimated_total = models.IntegerField(null=True, blank=True)
     slices_count = models.IntegerField(default=0, db_default=0)
+    # Seconds a worker has held the run (the time between its heartbeats, summed): the rate and
+    # the ETA are over this, so a paused run's rate does not drift with the wall clock.
+    running_seconds = models.FloatField(default=0.0, db_default=0.0)
     # Slices in a row ended by a database error (a lost connection, a lock timeout) before any
     # progress was committed; each waits longer before the next, and too many fail the run.
     database_errors = models.IntegerField(default=0, db_default=0)
@@ -240,11 +243,23 @@ class SyncRun(models.Model):
         return max((end - self.started_at).total_seconds(), 0.0)
 
     @property
+    def active_seconds(self) -> float:
+        """Seconds of work so far: what the workers recorded, and the time since the last
+        heartbeat of a run a worker holds now."""
+        seconds = self.running_seconds
+        if self.status == self.Status.RUNNING and self.worker_id and self.last_heartbeat_at:
+            since = (timezone.now() - self.last_heartbeat_at).total_seconds()
+            if 0 < since < settings.SYNC_STALE_AFTER_SECONDS:
+                seconds += since
+        return seconds
+
+    @property
     def messages_per_second(self) -> float | None:
-        duration = self.duration_seconds
-        if not duration:
+        """Messages examined per second of work (paused time and time in a queue left out)."""
+        seconds = self.active_seconds
+        if seconds <= 0:
             return None
-        return round(self.messages_scanned / duration, 2)
+        return round(self.messages_scanned / seconds, 2)
 
     @property
     def seconds_since_heartbeat(self) -> float | None:

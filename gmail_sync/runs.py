@@ -87,10 +87,10 @@ def pause(*, run_id: int, worker_id: str, on_commit: Callable[[], None] | None =
                  **fields)
 
 
-def hold(*, run_id: int, worker_id: str | None = None) -> bool:
+def hold(*, run_id: int, worker_id: str | None = None, **fields: Any) -> bool:
     """Pause a run until an operator resumes it (the command's Ctrl-C); slices, the sweeper and a
     Celery redelivery leave it paused."""
-    return _move("hold", run_id=run_id, owner=worker_id, held=True)
+    return _move("hold", run_id=run_id, owner=worker_id, held=True, **fields)
 
 
 def complete(*, run_id: int, worker_id: str, **fields: Any) -> bool:
@@ -100,11 +100,12 @@ def complete(*, run_id: int, worker_id: str, **fields: Any) -> bool:
                  page_ids=[], next_page_token="", boundary_ids=[], last_heartbeat_at=now, finished_at=now, **fields)
 
 
-def fail(*, run_id: int, worker_id: str, message: str, account_error: bool = False) -> bool:
+def fail(*, run_id: int, worker_id: str, message: str, account_error: bool = False, **fields: Any) -> bool:
     """Fail a run of this worker's, keeping its checkpoint for a resume. With ``account_error``
     (Gmail access revoked) its account is marked errored, by the run's owner only."""
     with transaction.atomic():
-        failed = _move("fail", run_id=run_id, owner=worker_id, where=Q(status=Status.RUNNING), error_message=message)
+        failed = _move("fail", run_id=run_id, owner=worker_id, where=Q(status=Status.RUNNING), error_message=message,
+                       **fields)
         if failed and account_error:
             GmailAccount.objects.filter(sync_runs__pk=run_id).update(status=GmailAccount.Status.ERROR,
                                                                     status_message=message)
@@ -176,7 +177,9 @@ def mark_failed(*, run: SyncRun, message: str) -> SyncRun:
 
 def mark_completed(*, run: SyncRun) -> SyncRun:
     """Close a run stuck in ``paused`` as completed (an operator's decision)."""
-    ok = _move("close", run_id=run.pk, has_next=False)
+    ok = _move("close", run_id=run.pk, has_next=False,
+               error_message=f"Closed by an operator at {run.messages_scanned} messages, before its range was read to "
+                             "the end.")
     run.refresh_from_db()
     if not ok:
         raise TransitionRefused(run, "marked completed")

@@ -27,14 +27,14 @@ def waiting_for_worker(run: SyncRun) -> bool:
 def run_status(run: SyncRun) -> dict[str, Any]:
     rate = run.messages_per_second
     estimate = run.estimated_total
-    if run.status == SyncRun.Status.COMPLETED:
+    if run.status == SyncRun.Status.COMPLETED and not run.error_message:  # read to its end (not closed by hand)
         percentage: float | None = 100.0
     elif estimate:
         percentage = round(min(99.9, 100.0 * run.messages_scanned / estimate), 1)
     else:
         percentage = None
     eta = None
-    if estimate and rate and run.status in SyncRun.ACTIVE_STATUSES:
+    if estimate and rate and run.status == SyncRun.Status.RUNNING:  # a paused run has no ETA: it may wait long
         eta = max(0, round((estimate - run.messages_scanned) / rate))
     run_to_completion = run.run_to_completion
     return {

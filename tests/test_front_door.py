@@ -275,3 +275,35 @@ def test_a_run_no_worker_has_taken_says_so(api) -> None:
         return client.get(f"/api/receipts/sync/status?run_id={run.pk}").json()["sync_run"]["waiting_for_worker"]
 
     assert (flag(waiting), flag(held), flag(fresh)) == (True, False, False)
+
+
+def test_the_rate_is_over_working_time_and_a_paused_run_has_no_eta(api) -> None:
+    """GIVEN a run that worked 100 s for 500 messages, then sat paused for an hour WHEN its status
+    is read THEN its rate is 5 messages a second (not 500 over the hour), and it has no ETA."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client, business = api
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    run = SyncRun.objects.create(account=GmailAccountFactory(business=business), mode="full_backfill",
+                                 status="paused", messages_scanned=500, skipped_count=500, estimated_total=1000,
+                                 running_seconds=100.0, started_at=an_hour_ago - timedelta(seconds=100),
+                                 last_heartbeat_at=an_hour_ago)
+    status = client.get(f"/api/receipts/sync/status?run_id={run.pk}").json()["sync_run"]
+    assert status["messages_per_second"] == 5.0 and status["eta_seconds"] is None
+    SyncRun.objects.filter(pk=run.pk).update(status="running", worker_id="w1", last_heartbeat_at=timezone.now())
+    status = client.get(f"/api/receipts/sync/status?run_id={run.pk}").json()["sync_run"]
+    assert 4.9 <= status["messages_per_second"] <= 5.0 and 95 <= status["eta_seconds"] <= 101
+
+
+def test_a_run_closed_by_an_operator_does_not_show_as_read_to_the_end(api) -> None:
+    from gmail_sync import runs
+
+    client, business = api
+    run = SyncRun.objects.create(account=GmailAccountFactory(business=business), mode="full_backfill",
+                                 status="paused", messages_scanned=218, skipped_count=218, estimated_total=944)
+    runs.mark_completed(run=run)
+    status = client.get(f"/api/receipts/sync/status?run_id={run.pk}").json()["sync_run"]
+    assert status["status"] == "completed" and status["progress_percentage"] == 23.1
+    assert "Closed by an operator at 218 messages" in status["error_message"]

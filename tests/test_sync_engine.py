@@ -578,3 +578,23 @@ def test_a_task_past_its_soft_time_limit_hands_its_run_on_from_the_checkpoint(em
     run.refresh_from_db()
     assert run.status == SyncRun.Status.COMPLETED
     _assert_exact(run)
+
+
+def test_a_runs_working_time_leaves_out_the_time_between_slices(emulator, settings) -> None:
+    """GIVEN slices of 1 second with 2 seconds between them (a queue, a countdown)
+    WHEN the run completes THEN its working time is what its slices took, not its wall time, and
+    its rate is the messages over that working time."""
+    import time as clock
+
+    emulator.options.latency_ms = (40, 60)
+    settings.GMAIL_QUOTA_UNITS_PER_SECOND = 1600
+    run = _start(_account("gaps@example.com"), run_to_completion=False, max_seconds_per_run=1, enqueue=False)
+    while engine.run_slice(run.pk).outcome == "paused":
+        clock.sleep(2)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.COMPLETED and run.slices_count >= 3
+    wall = (run.finished_at - run.started_at).total_seconds()
+    gaps = 2 * (run.slices_count - 1)
+    assert 0 < run.running_seconds <= wall - gaps + 0.5, (run.running_seconds, wall)
+    assert run.running_seconds >= 0.8 * (run.slices_count - 1)  # every slice but the last ran its second
+    assert run.messages_per_second == round(run.messages_scanned / run.running_seconds, 2)

@@ -117,14 +117,19 @@ class Command(BaseCommand):
 
     # -- running in the foreground -------------------------------------------------------
     def _drive(self, run: SyncRun, *, quiet: bool) -> SyncRun:
+        # The rate and the ETA are the run's own (over its working time, every slice's, as the
+        # status JSON and the dashboard show them), not tqdm's count of this process's wall time.
         bar = tqdm(total=run.estimated_total or None, unit="msg", disable=quiet, dynamic_ncols=True,
-                   desc=f"run {run.pk}")
+                   desc=f"run {run.pk}", bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {postfix}")
 
         def progress(current: SyncRun) -> None:
             if current.estimated_total and bar.total != current.estimated_total:
                 bar.total = max(current.estimated_total, current.messages_scanned)
             bar.n = current.messages_scanned
-            bar.set_postfix(saved=current.saved_receipts, month=current.current_month or "-", refresh=False)
+            status = run_status(current)
+            eta = status["eta_seconds"]
+            bar.set_postfix_str(f"{status['messages_per_second'] or 0} msg/s, ETA {_duration(eta)}, "
+                                f"month={current.current_month or '-'}, saved={current.saved_receipts}", refresh=False)
             bar.refresh()
 
         with logging_redirect_tqdm():
@@ -154,3 +159,11 @@ class Command(BaseCommand):
         )
         if run.error_message:
             self.stdout.write(f"Error: {run.error_message}")
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute}:{second:02d}"
