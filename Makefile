@@ -38,6 +38,8 @@ demo: $(VENV)/.base-installed
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy config gmail_sync receipts
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 run: $(VENV)/.base-installed
 	$(LOCAL) $(PY) manage.py migrate --noinput

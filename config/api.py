@@ -13,8 +13,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from rest_framework import status, throttling
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers, status, throttling
 from rest_framework.exceptions import ParseError, Throttled
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -22,6 +24,22 @@ from rest_framework.views import exception_handler as drf_exception_handler
 logger = logging.getLogger("receipts.api")
 
 INTERNAL_ERROR = "Internal error; the server's log has the details."
+
+# The error shapes, as the OpenAPI schema shows them.
+ERRORS = inline_serializer("ValidationErrors", {
+    "success": serializers.BooleanField(),
+    "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))})
+FAILURE = inline_serializer("Failure", {"success": serializers.BooleanField(), "error": serializers.CharField()})
+# DRF's own errors (no credentials, an invalid page): {"detail": "..."}
+AUTH_ERROR = inline_serializer("Detail", {"detail": serializers.CharField()})
+
+
+class Pagination(PageNumberPagination):
+    """DRF's standard page; ``page_size`` up to 500."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
 
 
 class BoundedJSONParser(JSONParser):
@@ -56,13 +74,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ParseError):
         return Response({"success": False, "errors": {"body": [str(exc.detail)]}}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Throttled):
-        wait = math.ceil(exc.wait) if exc.wait is not None else None
+        seconds = getattr(exc, "wait", None)  # set by DRF; its type stubs leave it out
+        wait = math.ceil(seconds) if seconds is not None else None
         text = "Too many requests" + (f"; try again in {wait} s." if wait is not None else ".")
-        response = Response({"success": False, "error": text}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        throttled = Response({"success": False, "error": text}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         if wait is not None:
-            response["Retry-After"] = str(wait)
-        return response
-    response = drf_exception_handler(exc, context)
+            throttled["Retry-After"] = str(wait)
+        return throttled
+    response: Response | None = drf_exception_handler(exc, context)
     if response is None:
         view = context.get("view")
         logger.error("unhandled error in %s", type(view).__name__ if view else "an API view", exc_info=exc)

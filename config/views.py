@@ -8,4 +8,4 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     """JSON for API clients, the usual page for people."""
     if request.path.startswith("/api/"):
         return JsonResponse({"success": False, "error": "Not found."}, status=404)
-    return page_not_found(request, exception)  # type: ignore[arg-type]
+    return page_not_found(request, exception)

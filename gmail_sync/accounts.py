@@ -11,7 +11,7 @@ from .models import Business, GmailAccount
 
 def business_for_user(user: AbstractUser) -> Business | None:
     """The business a user acts for (its first, for a user in several)."""
-    return user.businesses.order_by("id").first()  # type: ignore[attr-defined]
+    return Business.objects.filter(members__pk=user.pk).order_by("id").first()
 
 
 @transaction.atomic

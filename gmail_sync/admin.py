@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.db import IntegrityError
 from django.db.models import QuerySet
@@ -10,14 +12,14 @@ from .models import Business, GmailAccount, QuarantinedMessage, SyncRun
 
 
 @admin.register(Business)
-class BusinessAdmin(admin.ModelAdmin):
+class BusinessAdmin(admin.ModelAdmin[Business]):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     filter_horizontal = ["members"]
 
 
 @admin.register(GmailAccount)
-class GmailAccountAdmin(admin.ModelAdmin):
+class GmailAccountAdmin(admin.ModelAdmin[GmailAccount]):
     """The refresh token is never shown, not even encrypted; only whether one is stored."""
 
     list_display = ["email", "business", "status", "has_token", "last_synced_at"]
@@ -31,7 +33,7 @@ class GmailAccountAdmin(admin.ModelAdmin):
         return obj.has_token
 
 
-def _apply(request: HttpRequest, queryset: QuerySet[SyncRun], action, label: str) -> None:
+def _apply(request: HttpRequest, queryset: QuerySet[SyncRun], action: Callable[[SyncRun], object], label: str) -> None:
     done = 0
     for run in queryset:
         try:
@@ -46,7 +48,7 @@ def _apply(request: HttpRequest, queryset: QuerySet[SyncRun], action, label: str
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(admin.ModelAdmin[SyncRun]):
     list_display = [
         "id",
         "account",
@@ -115,7 +117,7 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(QuarantinedMessage)
-class QuarantinedMessageAdmin(admin.ModelAdmin):
+class QuarantinedMessageAdmin(admin.ModelAdmin[QuarantinedMessage]):
     """Messages that failed to be read or stored; delete a row to let the next run try it again."""
 
     list_display = ["gmail_message_id", "account", "failures", "reason", "last_run", "updated_at"]

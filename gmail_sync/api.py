@@ -10,7 +10,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import SyncStartThrottle
+from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination, SyncStartThrottle
 
 from . import dates, runs
 from .models import GmailAccount, SyncRun
@@ -26,7 +26,7 @@ def runs_of(user: Any) -> QuerySet[SyncRun]:
     return SyncRun.objects.filter(account__business__members=user).select_related("account")
 
 
-class SyncRequestSerializer(serializers.Serializer):
+class SyncRequestSerializer(serializers.Serializer[dict[str, Any]]):
     from_date = serializers.DateField(required=False, allow_null=True)
     to_date = serializers.DateField(required=False, allow_null=True)
     months_back = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=120)
@@ -66,14 +66,14 @@ class SyncRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class _ProgressSchema(serializers.Serializer):
+class _ProgressSchema(serializers.Serializer[dict[str, Any]]):
     messages_scanned = serializers.IntegerField()
     saved_receipts = serializers.IntegerField()
     skipped_count = serializers.IntegerField()
     errors_count = serializers.IntegerField()
 
 
-class _ConfigSchema(serializers.Serializer):
+class _ConfigSchema(serializers.Serializer[dict[str, Any]]):
     from_date = serializers.DateField(allow_null=True)
     to_date = serializers.DateField(allow_null=True)
     months_back = serializers.IntegerField(allow_null=True)
@@ -81,13 +81,13 @@ class _ConfigSchema(serializers.Serializer):
     max_seconds_per_run = serializers.IntegerField(allow_null=True)
 
 
-class _CheckpointSchema(serializers.Serializer):
+class _CheckpointSchema(serializers.Serializer[dict[str, Any]]):
     has_next = serializers.BooleanField()
     last_page_token = serializers.CharField(allow_null=True)
     current_month = serializers.CharField(allow_null=True)
 
 
-class SyncRunSchema(serializers.Serializer):
+class SyncRunSchema(serializers.Serializer[dict[str, Any]]):
     """The documented shape of ``gmail_sync.status.run_status``."""
 
     id = serializers.IntegerField()
@@ -115,12 +115,6 @@ class SyncRunSchema(serializers.Serializer):
 RUN_RESPONSE = inline_serializer("SyncRunResponse", {"success": serializers.BooleanField(), "sync_run": SyncRunSchema()})
 CONFLICT = inline_serializer("SyncConflict", {"success": serializers.BooleanField(), "error": serializers.CharField(),
                                               "sync_run": SyncRunSchema()})
-ERRORS = inline_serializer("ValidationErrors", {
-    "success": serializers.BooleanField(),
-    "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))})
-FAILURE = inline_serializer("Failure", {"success": serializers.BooleanField(), "error": serializers.CharField()})
-# DRF's own errors (no credentials, an invalid page): {"detail": "..."}
-AUTH_ERROR = inline_serializer("Detail", {"detail": serializers.CharField()})
 
 
 def _run_response(run: SyncRun, code: int = status.HTTP_200_OK) -> Response:
@@ -139,8 +133,8 @@ def _bad_request(errors: dict[str, Any]) -> Response:
     return Response({"success": False, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
-class SyncRunViewSet(viewsets.GenericViewSet):
-    serializer_class = SyncRequestSerializer
+class SyncRunViewSet(viewsets.GenericViewSet[SyncRun]):
+    serializer_class = SyncRequestSerializer  # type: ignore[assignment]  # the start request's, not a run's
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[SyncRun]:
@@ -253,8 +247,6 @@ class SyncRunViewSet(viewsets.GenericViewSet):
         summary="Runs, newest first",
     )
     def list_runs(self, request: Request) -> Response:
-        from receipts.api import Pagination
-
         paginator = Pagination()
         page = paginator.paginate_queryset(self.get_queryset().order_by("-created_at", "-id"), request, view=self)
         return paginator.get_paginated_response([run_status(run) for run in page or []])

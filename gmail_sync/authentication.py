@@ -2,12 +2,12 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 
 
-class BearerTokenAuthentication(TokenAuthentication):
+class BearerTokenAuthentication(TokenAuthentication):  # type: ignore[misc]  # knox has no types
     """API tokens read from ``Authorization: Bearer <token>``, stored hashed, expiring (knox;
     its ``AUTH_HEADER_PREFIX`` is set to Bearer in the settings)."""
 
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):
+class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """How the OpenAPI schema describes it: HTTP bearer authentication."""
 
     target_class = "gmail_sync.authentication.BearerTokenAuthentication"

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import google.auth.exceptions
 import google_auth_httplib2
@@ -106,15 +106,15 @@ class _CappedResponse(http.client.HTTPResponse):
         return b"".join(chunks)
 
 
-class _CappedHTTPConnection(httplib2.HTTPConnectionWithTimeout):
+class _CappedHTTPConnection(httplib2.HTTPConnectionWithTimeout):  # type: ignore[misc]  # httplib2 has no types
     response_class = _CappedResponse
 
 
-class _CappedHTTPSConnection(httplib2.HTTPSConnectionWithTimeout):
+class _CappedHTTPSConnection(httplib2.HTTPSConnectionWithTimeout):  # type: ignore[misc]  # httplib2 has no types
     response_class = _CappedResponse
 
 
-class _BatchHttp(httplib2.Http):
+class _BatchHttp(httplib2.Http):  # type: ignore[misc]  # httplib2 has no types
     """The transport of batches: its connections read a body only up to ``_read_limit``."""
 
     CONNECTIONS = {"http": _CappedHTTPConnection, "https": _CappedHTTPSConnection}
@@ -258,7 +258,7 @@ class GmailClient:
         self.api_root = api_root or settings.GMAIL_API_ROOT_URL
         if not self.api_root.endswith("/"):
             self.api_root += "/"
-        self.credentials = Credentials(
+        self.credentials = Credentials(  # type: ignore[no-untyped-call]  # google-auth leaves it unannotated
             token=None,
             refresh_token=refresh_token,
             token_uri=token_uri or settings.GOOGLE_TOKEN_URI,
@@ -346,7 +346,7 @@ class GmailClient:
 
     # -- calls ---------------------------------------------------------------------------
     def get_profile(self) -> dict[str, Any]:
-        return self._execute("getProfile", self.service.users().getProfile(userId="me"))
+        return cast(dict[str, Any], self._execute("getProfile", self.service.users().getProfile(userId="me")))
 
     def list_messages(self, *, q: str, page_token: str | None = None, max_results: int = 500) -> ListPage:
         request = self.service.users().messages().list(
@@ -360,11 +360,12 @@ class GmailClient:
         )
 
     def get_message(self, message_id: str, *, fmt: str = "raw") -> dict[str, Any]:
-        return self._execute("messages.get", self.service.users().messages().get(userId="me", id=message_id, format=fmt))
+        request = self.service.users().messages().get(userId="me", id=message_id, format=fmt)
+        return cast(dict[str, Any], self._execute("messages.get", request))
 
     def get_attachment(self, message_id: str, attachment_id: str) -> dict[str, Any]:
         request = self.service.users().messages().attachments().get(userId="me", messageId=message_id, id=attachment_id)
-        return self._execute("messages.attachments.get", request)
+        return cast(dict[str, Any], self._execute("messages.attachments.get", request))
 
     def list_history(self, *, start_history_id: str, page_token: str | None = None) -> HistoryPage:
         """The messages that entered the mail a range scan reads since ``start_history_id``: new
@@ -448,7 +449,7 @@ class GmailClient:
                 if isinstance(outcome, _Transient):
                     transient[request_id] = outcome
                 else:
-                    results[request_id] = outcome  # type: ignore[assignment]
+                    results[request_id] = outcome
 
             batch = BatchHttpRequest(callback=callback, batch_uri=self.api_root + "batch")
             messages = self.service.users().messages()

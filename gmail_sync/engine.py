@@ -221,7 +221,9 @@ class SliceRunner:
                 window = (start, end)
                 self._update(last_page_token=f"{start}-{end}", page_ids=ids, boundary_ids=[], current_month=month,
                              page_cursor="")
-            start, end = window
+            start, listed_to = window
+            assert listed_to is not None  # listed just above, or kept with its ids in the checkpoint
+            end = listed_to
             stop = self._process_page(ids, window=(start * 1000, end * 1000), page_token=run.last_page_token,
                                       month=month)
             if stop:
@@ -251,12 +253,13 @@ class SliceRunner:
                 return end, page.ids
             width = end - start
             if width <= 1:
-                ids, token = list(page.ids), page.next_page_token
-                while token:
-                    page = self.client.list_messages(q=_window_query(start, end), page_token=token,
+                ids = list(page.ids)
+                next_token: str | None = page.next_page_token
+                while next_token:
+                    page = self.client.list_messages(q=_window_query(start, end), page_token=next_token,
                                                      max_results=PAGE_SIZE)
                     ids += page.ids
-                    token = page.next_page_token
+                    next_token = page.next_page_token
                 return end, list(dict.fromkeys(ids))
             # Shrink to what the estimate says fits in four fifths of a page, and at least by half.
             share = 0.8 * PAGE_SIZE / max(page.result_size_estimate, PAGE_SIZE + 1)
@@ -318,7 +321,7 @@ class SliceRunner:
             except GmailError:
                 self._commit(pending, page_token=page_token, month=month)  # what was fetched stays fetched
                 raise
-            if batch_ids is None:
+            if batch_ids is None or fetched is None:
                 return None
             pending.add(batch_ids, [self._examine(mid, fetched.get(mid), window) for mid in batch_ids])
             del fetched  # the raw mail; only the receipts' drafts wait for the commit
@@ -438,7 +441,7 @@ class SliceRunner:
                                  "skipped_count": skipped + len(drafts) - saved - refused}, **checkpoint)
 
     # -- state ---------------------------------------------------------------------------
-    def _update(self, *, increments: dict[str, int] | None = None, **fields: Any) -> None:
+    def _update(self, *, increments: dict[str, float] | None = None, **fields: Any) -> None:
         """Write to the run while this worker owns it and no cancel is asked; otherwise stop the slice.
 
         ``increments`` are added to counters in the database. What was written is mirrored on
@@ -468,7 +471,7 @@ class SliceRunner:
         now = timezone.now()
         return {**fields, "last_heartbeat_at": now, "updated_at": now}
 
-    def _mirror(self, fields: dict[str, Any], increments: dict[str, int]) -> None:
+    def _mirror(self, fields: dict[str, Any], increments: dict[str, float]) -> None:
         """Copy what was written onto ``run_obj``, without reading the row back."""
         run = self.run_obj
         for name, value in fields.items():

@@ -61,7 +61,7 @@ def authorization_url(request: HttpRequest) -> str:
     url, _ = flow.authorization_url(access_type="offline", prompt="consent", include_granted_scopes="true", state=state)
     # The URL carries the S256 challenge of this verifier; the token exchange must send the verifier.
     request.session[SESSION_VERIFIER] = flow.code_verifier
-    return url
+    return str(url)
 
 
 def complete(request: HttpRequest, *, business: Business) -> GmailAccount:

@@ -28,7 +28,8 @@ _inline = threading.local()
 # A task that runs past the soft limit hands its run on to the next task from the checkpoint (a
 # run to completion goes on in tasks of at most this long); one stuck past the hard limit is
 # killed, and its run is taken over once its heartbeat is stale. (prefork pool only)
-@shared_task(name="gmail_sync.run_sync_slice", acks_late=True, reject_on_worker_lost=True, ignore_result=False,
+@shared_task(  # type: ignore[untyped-decorator]  # Celery has no types
+    name="gmail_sync.run_sync_slice", acks_late=True, reject_on_worker_lost=True, ignore_result=False,
              soft_time_limit=settings.SYNC_TASK_SOFT_TIME_LIMIT, time_limit=settings.SYNC_TASK_SOFT_TIME_LIMIT + 120)
 def run_sync_slice(run_id: int) -> dict[str, Any]:
     return engine.run_slice(run_id, chain=enqueue_slice).as_dict()
@@ -71,7 +72,8 @@ def _drain(run_id: int, countdown: float, own_thread: bool) -> None:
             connection.close()
 
 
-@shared_task(name="gmail_sync.sweep_stale_runs")
+@shared_task(  # type: ignore[untyped-decorator]  # Celery has no types
+    name="gmail_sync.sweep_stale_runs")
 def sweep_stale_runs() -> dict[str, Any]:
     """Re-enqueue runs orphaned by a dead worker or a lost broker message.
 
@@ -93,7 +95,8 @@ def sweep_stale_runs() -> dict[str, Any]:
     return {"requeued": ids}
 
 
-@shared_task(name="gmail_sync.incremental_sync_all")
+@shared_task(  # type: ignore[untyped-decorator]  # Celery has no types
+    name="gmail_sync.incremental_sync_all")
 def incremental_sync_all() -> dict[str, Any]:
     """Start an incremental sync for every connected account with no active run."""
     from .services import ActiveRunExists, sync_start

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import Receipt, ReceiptAttachment
 
 
-class ReceiptAttachmentInline(admin.TabularInline):
+class ReceiptAttachmentInline(admin.TabularInline[ReceiptAttachment, Receipt]):
     model = ReceiptAttachment
     extra = 0
     can_delete = False
     fields = ["link", "content_type", "size", "sha256", "skipped_reason"]
-    readonly_fields = fields
+    readonly_fields = ["link", "content_type", "size", "sha256", "skipped_reason"]
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Receipt | None = None) -> bool:
         return False
 
     @admin.display(description="file")
@@ -26,7 +27,7 @@ class ReceiptAttachmentInline(admin.TabularInline):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(admin.ModelAdmin):
+class ReceiptAdmin(admin.ModelAdmin[Receipt]):
     list_display = ["vendor", "amount", "currency", "receipt_date", "account", "confidence", "review_status"]
     list_filter = ["review_status", "currency"]
     search_fields = ["vendor", "subject", "sender_email", "invoice_number"]

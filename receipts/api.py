@@ -12,11 +12,10 @@ from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from gmail_sync.api import AUTH_ERROR, ERRORS, FAILURE
+from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination
 
 from .files import STORED_TYPES
 from .models import Receipt, ReceiptAttachment
@@ -28,19 +27,13 @@ CSV_COLUMNS = ["id", "receipt_date", "vendor", "amount", "currency", "vat_amount
                "sender_name", "subject", "received_at", "gmail_message_id", "confidence", "attachments"]
 
 
-class Pagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(serializers.ModelSerializer[ReceiptAttachment]):
     class Meta:
         model = ReceiptAttachment
         fields = ["id", "filename", "content_type", "size", "sha256"]
 
 
-class ReceiptSerializer(serializers.ModelSerializer):
+class ReceiptSerializer(serializers.ModelSerializer[Receipt]):
     account = serializers.IntegerField(source="account_id", read_only=True)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
@@ -61,7 +54,7 @@ FILTER_PARAMETERS = [
 ]
 
 
-class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
+class ReceiptViewSet(viewsets.ReadOnlyModelViewSet[Receipt]):
     serializer_class = ReceiptSerializer
     pagination_class = Pagination
 
@@ -93,7 +86,7 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
                    summary="Download an attachment")
     def attachment(self, request: Request, pk: str, attachment_id: str) -> Any:
         attachment = ReceiptAttachment.objects.filter(
-            pk=attachment_id, receipt_id=pk, receipt__account__business__members=request.user
+            pk=attachment_id, receipt_id=pk, receipt__account__business__members__pk=request.user.pk or 0
         ).first()
         if attachment is None:
             return Response({"success": False, "error": "No such attachment."}, status=status.HTTP_404_NOT_FOUND)

@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from .parsing import ParsedEmail
 from .recognition import Recognition
@@ -94,7 +95,7 @@ class Sandbox:
                 self._discard()
         kind, value = answer
         if kind == "ok":
-            return value  # type: ignore[no-any-return]
+            return cast(tuple[ParsedEmail | None, Recognition], value)
         if kind == "refused":
             from .parsing import MessageRefused
 

@@ -19,7 +19,7 @@ class FilterError(Exception):
         self.errors = errors
 
 
-class ReceiptFilterSerializer(serializers.Serializer):
+class ReceiptFilterSerializer(serializers.Serializer[dict[str, Any]]):
     from_date = serializers.DateField(required=False)
     to_date = serializers.DateField(required=False)
     vendor = serializers.CharField(required=False, max_length=300)

@@ -65,7 +65,7 @@ def save(model: Model, path: Path = MODEL_PATH, *, trained_on: dict[str, int] | 
 
 def leave_one_family_out(all_examples: list[Example]) -> list[tuple[Example, Recognition]]:
     """Each example recognised by a model trained without its family."""
-    results = []
+    results: list[tuple[Example, Recognition]] = []
     for family in sorted({ex.family for ex in all_examples}):
         held_out = [ex for ex in all_examples if ex.family == family]
         model = fit([ex for ex in all_examples if ex.family != family])

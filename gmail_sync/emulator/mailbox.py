@@ -35,6 +35,12 @@ class QueryError(ValueError):
     """A ``q`` the emulator does not understand."""
 
 
+
+def decoded_payload(part: Message) -> bytes:
+    """A leaf part's body, its transfer encoding undone (empty for a multipart)."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
 @dataclass
 class EmulatedMessage:
     id: str
@@ -59,7 +65,7 @@ class EmulatedMessage:
     def _snippet(self) -> str:
         for part in self.parsed.walk():
             if part.get_content_type() == "text/plain" and not part.get_filename():
-                payload = part.get_payload(decode=True) or b""
+                payload = decoded_payload(part)
                 try:
                     text = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
                 except LookupError:  # a charset Python does not know, as in real mail
@@ -106,7 +112,7 @@ class EmulatedMessage:
             prefix = f"{part_id}." if part_id else ""
             node["parts"] = [self._part(child, f"{prefix}{i}") for i, child in enumerate(children)]
             return node
-        data = part.get_payload(decode=True) or b""
+        data = decoded_payload(part)
         if node["filename"] or len(data) > INLINE_BODY_LIMIT:
             node["body"] = {"attachmentId": attachment_id(self.id, part_id), "size": len(data)}
         else:
@@ -121,10 +127,13 @@ class EmulatedMessage:
                 children = node.get_payload() if node.is_multipart() else None
                 if not isinstance(children, list) or not index.isdigit() or int(index) >= len(children):
                     return None
-                node = children[int(index)]
+                child = children[int(index)]
+                if not isinstance(child, Message):
+                    return None
+                node = child
         if node.is_multipart():
             return None
-        return node.get_payload(decode=True) or b""
+        return decoded_payload(node)
 
 
 def _filename(part: Message) -> str:

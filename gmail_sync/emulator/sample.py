@@ -125,7 +125,9 @@ class SampleBuilder:
         style = rng.choice(["text", "html", "pdf", "pdf", "image", "forward"])
         label = {"is_receipt": True, "vendor": vendor, "amount": f"{total:.2f}", "currency": currency,
                  "date": when.date().isoformat()}
-        m = lambda value: _money_text(rng, value, currency, hebrew)  # noqa: E731
+        def m(value: Decimal) -> str:
+            return _money_text(rng, value, currency, hebrew)
+
         if hebrew:
             subject = rng.choice([f"חשבונית מס/קבלה מספר {number} - {vendor}", f"קבלה על תשלום ל{vendor}",
                                   f"{vendor}: החשבונית שלך לחודש {when.month:02d}/{when.year}", f"אישור תשלום - {vendor}"])

@@ -165,7 +165,7 @@ class GmailEmulator:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     @property
     def token_uri(self) -> str:
@@ -468,8 +468,12 @@ class GmailEmulator:
         boundary = "batch_" + secrets.token_hex(12)
         out = []
         for part in parts:
+            if not isinstance(part, email.message.Message):
+                return _error(400, "Batch request must be multipart/mixed with at least one part")
             content_id = part.get("Content-ID", "")
             payload = part.get_payload(decode=False)
+            if not isinstance(payload, str):
+                return _error(400, "A part of a batch request must be one HTTP request")
             request_line, _, rest = payload.partition("\n")
             head, _, inner_body = rest.replace("\r\n", "\n").partition("\n\n")
             inner_headers = email.message_from_string(head + "\n\n", policy=email.policy.compat32)

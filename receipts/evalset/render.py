@@ -18,8 +18,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from gmail_sync.emulator.mailbox import decoded_payload
 from gmail_sync.emulator.pdf import simple_pdf
 from receipts.parsing import html_to_text
 
@@ -216,12 +218,16 @@ class Renderer:
         self.serial += 1
         when = when or self.when()
         values, rows, total, estimate = self.values(template, when)
-        m = lambda value: money_text(rng, value, template.currency, template.lang)  # noqa: E731
+        def m(value: Any) -> str:
+            return money_text(rng, value, template.currency, template.lang)
+
         values["total"] = m(total)
         values["estimate"] = m(estimate)
         values["subtotal"] = m(rows[0][1])
         labels = {**(LABELS_HE if template.lang == "he" else LABELS_EN), **template.labels}
-        fmt = lambda text: _gershayim(rng, text.format(**values)) if template.lang == "he" else text.format(**values)  # noqa: E731
+        def fmt(text: str) -> str:
+            return _gershayim(rng, text.format(**values)) if template.lang == "he" else text.format(**values)
+
         block = [(label if label not in labels else fmt(labels[label]), m(value)) for label, value in rows]
         if template.estimate:
             block.append((fmt(labels.get("estimate", "Estimated total" if template.lang == "en" else "סה״כ משוער")), m(estimate)))
@@ -263,7 +269,9 @@ class Renderer:
         if template.pdf:
             pdf_lines = [company if company.isascii() else "Tax invoice / Receipt", f"Invoice number: {values['order']}",
                          f"Date: {when:%d/%m/%Y}" if template.currency != "USD" else f"Date: {when:%B %d, %Y}"]
-            plain_money = lambda v: f"{v:,.2f} {template.currency}"  # noqa: E731
+            def plain_money(v: Decimal) -> str:
+                return f"{v:,.2f} {template.currency}"
+
             pdf_lines += [f"{label if label.isascii() else ''}: {plain_money(v)}".lstrip(": ") for label, v in rows
                           if label in LABELS_EN]
             pdf_lines.append(f"Total: {plain_money(total)}")
@@ -281,12 +289,12 @@ class Renderer:
         text = ""
         for part in parsed.walk():
             if part.get_content_type() == "text/plain":
-                text = part.get_payload(decode=True).decode("utf-8")
+                text = decoded_payload(part).decode("utf-8")
                 break
         if not text:
             for part in parsed.walk():
                 if part.get_content_type() == "text/html":
-                    text = html_to_text(part.get_payload(decode=True).decode("utf-8"))
+                    text = html_to_text(decoded_payload(part).decode("utf-8"))
         display, address = email.utils.parseaddr(str(parsed["From"]))
         display = str(email.header.make_header(email.header.decode_header(display)))
         from_line = f"{display} <{address}>"
@@ -318,7 +326,7 @@ class Renderer:
         msg.set_content("\n".join([self.rng.choice(template.lead), "", *header, "", text]))
         for part in parsed.walk():
             if part.get_content_type() == "application/pdf":
-                msg.add_attachment(part.get_payload(decode=True), maintype="application", subtype="pdf",
+                msg.add_attachment(decoded_payload(part), maintype="application", subtype="pdf",
                                    filename=part.get_filename())
         return Rendered(f"{template.key}#{index}", template.family, template.lang, _as_bytes(msg, f"{template.key}-{index}"), original.is_receipt,
                         original.vendor, original.amount, original.currency, original.date)

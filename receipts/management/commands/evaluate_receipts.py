@@ -42,7 +42,9 @@ class Command(BaseCommand):
             except ImportError as exc:  # pragma: no cover - depends on the installed extras
                 raise CommandError(f"leave-one-family-out needs scikit-learn: {exc}") from exc
             results = leave_one_family_out(examples(evaluation_items()))
-            overall, by_lang, by_family = Report(), defaultdict(Report), defaultdict(Report)
+            overall = Report()
+            by_lang: defaultdict[str, Report] = defaultdict(Report)
+            by_family: defaultdict[str, Report] = defaultdict(Report)
             for ex, result in results:
                 for report in (overall, by_lang[ex.lang], by_family[ex.family]):
                     score(report, ex.name, result, ex.expected)
