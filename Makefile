@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint run worker beat emulator clean
+.PHONY: demo test lint lock run worker beat emulator clean
 
 # Without a .env, `make run`, `make worker`, `make beat` and `make emulator` work on what `make demo`
 # left: DEBUG on, its SQLite database, and Gmail played by `make emulator` on port 8765 (a variable
@@ -22,13 +22,20 @@ $(VENV)/bin/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): install Python's venv module (Debian: apt-get install python3-venv)."; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.base-installed: $(VENV)/bin/python requirements/base.txt
-	$(PY) -m pip install --quiet -r requirements/base.txt
+# Installs from the lock files: every package, direct or not, at its locked version and hashes.
+$(VENV)/.base-installed: $(VENV)/bin/python requirements/base.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements/base.lock
 	@touch $@
 
-$(VENV)/.dev-installed: $(VENV)/.base-installed requirements/dev.txt
-	$(PY) -m pip install --quiet -r requirements/dev.txt
+$(VENV)/.dev-installed: $(VENV)/.base-installed requirements/dev.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
 	@touch $@
+
+# After changing a pin in requirements/base.txt or dev.txt: lock again (needs the package index).
+lock: $(VENV)/.dev-installed
+	$(PY) -m pip install --quiet pip-tools==7.6.2
+	for name in base dev; do $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file requirements/$$name.lock requirements/$$name.txt; done
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest
