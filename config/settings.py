@@ -107,7 +107,8 @@ INSTALLED_APPS = [
     "knox",
     "axes",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # Swagger UI served from this server, not a CDN
+    "drf_spectacular_sidecar",
+    "django_filters",  # Swagger UI served from this server, not a CDN
     "csp",
     "django_celery_results",
     "django_celery_beat",

@@ -5,12 +5,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import django_filters
+from django.core.validators import RegexValidator
 from django.db.models import Count, Q, QuerySet, Sum
-from rest_framework import serializers
 
 from .models import Receipt
 
-ORDERINGS = {"received_at", "-received_at", "receipt_date", "-receipt_date", "amount", "-amount", "vendor", "-vendor"}
+# As many digits as a stored amount has, and two more decimals: 1e999999 is a 400, not a 500.
+AMOUNT = {"max_digits": 14, "decimal_places": 4}
 
 
 class FilterError(Exception):
@@ -19,24 +21,45 @@ class FilterError(Exception):
         self.errors = errors
 
 
-class ReceiptFilterSerializer(serializers.Serializer[dict[str, Any]]):
-    from_date = serializers.DateField(required=False)
-    to_date = serializers.DateField(required=False)
-    vendor = serializers.CharField(required=False, max_length=300)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, error_messages={"invalid": "A 3-letter ISO 4217 code."})
-    # As many digits as a stored amount has, and two more decimals: 1e999999 is a 400, not a 500.
-    min_amount = serializers.DecimalField(required=False, max_digits=14, decimal_places=4)
-    max_amount = serializers.DecimalField(required=False, max_digits=14, decimal_places=4)
-    q = serializers.CharField(required=False, max_length=300)
-    ordering = serializers.ChoiceField(required=False, choices=sorted(ORDERINGS))
+class ReceiptFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter has no types
+    """The filters of the receipts list, the export and the receipts page (and, read by
+    drf-spectacular, their OpenAPI parameters)."""
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("from_date") and attrs.get("to_date") and attrs["from_date"] > attrs["to_date"]:
-            raise serializers.ValidationError({"from_date": ["Must not be after to_date."]})
-        low, high = attrs.get("min_amount"), attrs.get("max_amount")
-        if low is not None and high is not None and Decimal(low) > Decimal(high):
-            raise serializers.ValidationError({"min_amount": ["Must not be above max_amount."]})
-        return attrs
+    from_date = django_filters.DateFilter(field_name="receipt_date", lookup_expr="gte",
+                                          help_text="Receipts dated on or after this day.")
+    to_date = django_filters.DateFilter(field_name="receipt_date", lookup_expr="lte",
+                                        help_text="Receipts dated on or before this day.")
+    vendor = django_filters.CharFilter(field_name="vendor", lookup_expr="icontains", max_length=300)
+    currency = django_filters.CharFilter(method="filter_currency", max_length=3, min_length=3,
+                                         validators=[RegexValidator(r"^[A-Za-z]{3}$", "A 3-letter ISO 4217 code.")],
+                                         help_text="ISO 4217 code")
+    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", **AMOUNT)
+    max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", **AMOUNT)
+    q = django_filters.CharFilter(method="filter_text", max_length=300,
+                                  help_text="Text in the vendor, subject, sender or invoice number.")
+    ordering = django_filters.OrderingFilter(fields=["received_at", "receipt_date", "amount", "vendor"])
+
+    class Meta:
+        model = Receipt
+        fields: list[str] = []
+
+    def filter_currency(self, queryset: QuerySet[Receipt], name: str, value: str) -> QuerySet[Receipt]:
+        return queryset.filter(currency=value.upper())
+
+    def filter_text(self, queryset: QuerySet[Receipt], name: str, value: str) -> QuerySet[Receipt]:
+        return queryset.filter(Q(vendor__icontains=value) | Q(subject__icontains=value)
+                               | Q(sender_email__icontains=value) | Q(invoice_number__icontains=value))
+
+    def is_valid(self) -> bool:
+        if not super().is_valid():
+            return False
+        data = self.form.cleaned_data
+        if data.get("from_date") and data.get("to_date") and data["from_date"] > data["to_date"]:
+            self.form.add_error("from_date", "Must not be after to_date.")
+        low, high = data.get("min_amount"), data.get("max_amount")
+        if low is not None and high is not None and low > high:
+            self.form.add_error("min_amount", "Must not be above max_amount.")
+        return not self.form.errors
 
 
 def receipts_of(user: Any) -> QuerySet[Receipt]:
@@ -47,30 +70,12 @@ def receipts_of(user: Any) -> QuerySet[Receipt]:
 
 def filter_receipts(queryset: QuerySet[Receipt], params: Mapping[str, str]) -> QuerySet[Receipt]:
     """Apply the filters of a query string; ``FilterError`` names each bad one."""
-    known = set(ReceiptFilterSerializer().fields)
-    serializer = ReceiptFilterSerializer(data={k: v for k, v in params.items() if k in known and v != ""})
-    if not serializer.is_valid():
-        raise FilterError(serializer.errors)
-    data = serializer.validated_data
-    if "from_date" in data:
-        queryset = queryset.filter(receipt_date__gte=data["from_date"])
-    if "to_date" in data:
-        queryset = queryset.filter(receipt_date__lte=data["to_date"])
-    if "vendor" in data:
-        queryset = queryset.filter(vendor__icontains=data["vendor"])
-    if "currency" in data:
-        queryset = queryset.filter(currency=data["currency"].upper())
-    if "min_amount" in data:
-        queryset = queryset.filter(amount__gte=data["min_amount"])
-    if "max_amount" in data:
-        queryset = queryset.filter(amount__lte=data["max_amount"])
-    if "q" in data:
-        term = data["q"]
-        queryset = queryset.filter(Q(vendor__icontains=term) | Q(subject__icontains=term)
-                                   | Q(sender_email__icontains=term) | Q(invoice_number__icontains=term))
-    if "ordering" in data:
-        queryset = queryset.order_by(data["ordering"], "-id")
-    return queryset
+    filters = ReceiptFilter({k: v for k, v in params.items() if v != ""}, queryset=queryset)
+    if not filters.is_valid():
+        raise FilterError({field: [str(e) for e in errors] for field, errors in filters.errors.items()})
+    ordered = "ordering" in filters.form.cleaned_data and filters.form.cleaned_data["ordering"]
+    result: QuerySet[Receipt] = filters.qs
+    return result.order_by(*result.query.order_by, "-id") if ordered else result
 
 
 def totals_by_currency(queryset: QuerySet[Receipt]) -> list[dict[str, Any]]:
