@@ -15,7 +15,7 @@ from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination, SyncStartThrottl
 from . import dates, runs
 from .models import GmailAccount, SyncRun
 from .services import AccountNotConnected, ActiveRunExists, cancel_run, resume_run, sync_start
-from .status import run_status
+from .status import SyncRunStatusSerializer, run_status
 
 
 def accounts_of(user: Any) -> QuerySet[GmailAccount]:
@@ -66,55 +66,9 @@ class SyncRequestSerializer(serializers.Serializer[dict[str, Any]]):
         return attrs
 
 
-class _ProgressSchema(serializers.Serializer[dict[str, Any]]):
-    messages_scanned = serializers.IntegerField()
-    saved_receipts = serializers.IntegerField()
-    skipped_count = serializers.IntegerField()
-    errors_count = serializers.IntegerField()
-
-
-class _ConfigSchema(serializers.Serializer[dict[str, Any]]):
-    from_date = serializers.DateField(allow_null=True)
-    to_date = serializers.DateField(allow_null=True)
-    months_back = serializers.IntegerField(allow_null=True)
-    run_to_completion = serializers.BooleanField()
-    max_seconds_per_run = serializers.IntegerField(allow_null=True)
-
-
-class _CheckpointSchema(serializers.Serializer[dict[str, Any]]):
-    has_next = serializers.BooleanField()
-    last_page_token = serializers.CharField(allow_null=True)
-    current_month = serializers.CharField(allow_null=True)
-
-
-class SyncRunSchema(serializers.Serializer[dict[str, Any]]):
-    """The documented shape of ``gmail_sync.status.run_status``."""
-
-    id = serializers.IntegerField()
-    account = serializers.IntegerField()
-    mode = serializers.ChoiceField(choices=SyncRun.Mode.choices)
-    status = serializers.ChoiceField(choices=SyncRun.Status.choices)
-    progress = _ProgressSchema()
-    config = _ConfigSchema()
-    checkpoint = _CheckpointSchema()
-    pages_scanned = serializers.IntegerField()
-    slices = serializers.IntegerField()
-    estimated_total = serializers.IntegerField(allow_null=True)
-    progress_percentage = serializers.FloatField(allow_null=True)
-    messages_per_second = serializers.FloatField(allow_null=True)
-    eta_seconds = serializers.IntegerField(allow_null=True)
-    seconds_since_heartbeat = serializers.FloatField(allow_null=True)
-    cancel_requested = serializers.BooleanField()
-    waiting_for_worker = serializers.BooleanField(help_text="Started or paused and taken by no worker for 15 s.")
-    created_at = serializers.DateTimeField(allow_null=True)
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
-    error_message = serializers.CharField(allow_null=True)
-
-
-RUN_RESPONSE = inline_serializer("SyncRunResponse", {"success": serializers.BooleanField(), "sync_run": SyncRunSchema()})
+RUN_RESPONSE = inline_serializer("SyncRunResponse", {"success": serializers.BooleanField(), "sync_run": SyncRunStatusSerializer()})
 CONFLICT = inline_serializer("SyncConflict", {"success": serializers.BooleanField(), "error": serializers.CharField(),
-                                              "sync_run": SyncRunSchema()})
+                                              "sync_run": SyncRunStatusSerializer()})
 
 
 def _run_response(run: SyncRun, code: int = status.HTTP_200_OK) -> Response:
@@ -241,7 +195,7 @@ class SyncRunViewSet(viewsets.GenericViewSet[SyncRun]):
     @extend_schema(
         responses={200: inline_serializer("SyncRunPage", {
             "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True), "results": SyncRunSchema(many=True)}),
+            "previous": serializers.URLField(allow_null=True), "results": SyncRunStatusSerializer(many=True)}),
             401: AUTH_ERROR, 404: AUTH_ERROR},
         parameters=[OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)],
         summary="Runs, newest first",

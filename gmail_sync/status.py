@@ -1,16 +1,18 @@
-"""The status JSON of a run, in the seed's exact shape (plus a few live figures)."""
+"""The status JSON of a run, in the seed's exact shape (plus a few live figures).
+
+One serializer both writes it and, read by drf-spectacular, documents it in the OpenAPI schema.
+"""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 from .models import SyncRun
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value else None
-
 
 WAITING_AFTER_SECONDS = 15
 
@@ -24,53 +26,102 @@ def waiting_for_worker(run: SyncRun) -> bool:
     return bool(unclaimed and since and (timezone.now() - since).total_seconds() > WAITING_AFTER_SECONDS)
 
 
-def run_status(run: SyncRun) -> dict[str, Any]:
-    rate = run.messages_per_second
-    estimate = run.estimated_total
+def progress_percentage(run: SyncRun) -> float | None:
     if run.status == SyncRun.Status.COMPLETED and not run.error_message:  # read to its end (not closed by hand)
-        percentage: float | None = 100.0
-    elif estimate:
-        percentage = round(min(99.9, 100.0 * run.messages_scanned / estimate), 1)
-    else:
-        percentage = None
-    eta = None
-    if estimate and rate and run.status == SyncRun.Status.RUNNING:  # a paused run has no ETA: it may wait long
-        eta = max(0, round((estimate - run.messages_scanned) / rate))
-    run_to_completion = run.run_to_completion
-    return {
-        "id": run.pk,
-        "account": run.account_id,
-        "mode": run.mode,
-        "status": run.status,
-        "progress": {
-            "messages_scanned": run.messages_scanned,
-            "saved_receipts": run.saved_receipts,
-            "skipped_count": run.skipped_count,
-            "errors_count": run.errors_count,
-        },
-        "config": {
-            "from_date": _iso(run.from_date),
-            "to_date": _iso(run.to_date),
-            "months_back": run.months_back,
-            "run_to_completion": run_to_completion,
-            "max_seconds_per_run": run.max_seconds_per_run,
-        },
-        "checkpoint": {
-            "has_next": run.has_next,
-            "last_page_token": run.last_page_token or None,
-            "current_month": run.current_month or None,
-        },
-        "pages_scanned": run.pages_scanned,
-        "slices": run.slices_count,
-        "estimated_total": estimate,
-        "progress_percentage": percentage,
-        "messages_per_second": rate,
-        "eta_seconds": eta,
-        "seconds_since_heartbeat": run.seconds_since_heartbeat,
-        "cancel_requested": run.cancel_requested,
-        "waiting_for_worker": waiting_for_worker(run),
-        "created_at": _iso(run.created_at),
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
-        "error_message": run.error_message or None,
-    }
+        return 100.0
+    if run.estimated_total:
+        return round(min(99.9, 100.0 * run.messages_scanned / run.estimated_total), 1)
+    return None
+
+
+def eta_seconds(run: SyncRun) -> int | None:
+    """Seconds left at the run's rate; none for a run that is not running (a paused one may wait long)."""
+    rate = run.messages_per_second
+    if run.estimated_total and rate and run.status == SyncRun.Status.RUNNING:
+        return max(0, round((run.estimated_total - run.messages_scanned) / rate))
+    return None
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class _Instant(serializers.Field):  # type: ignore[type-arg]
+    """An ISO 8601 time as stored (UTC, ``+00:00``), or null."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+
+@extend_schema_field({"type": "string", "nullable": True})
+class _TextOrNull(serializers.Field):  # type: ignore[type-arg]
+    """Text, with an empty value as null."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
+class _Progress(serializers.Serializer[SyncRun]):
+    messages_scanned = serializers.IntegerField()
+    saved_receipts = serializers.IntegerField()
+    skipped_count = serializers.IntegerField()
+    errors_count = serializers.IntegerField()
+
+
+class _Config(serializers.Serializer[SyncRun]):
+    from_date = serializers.DateField(allow_null=True)
+    to_date = serializers.DateField(allow_null=True)
+    months_back = serializers.IntegerField(allow_null=True)
+    run_to_completion = serializers.BooleanField()
+    max_seconds_per_run = serializers.IntegerField(allow_null=True)
+
+
+class _Checkpoint(serializers.Serializer[SyncRun]):
+    has_next = serializers.BooleanField()
+    last_page_token = _TextOrNull()
+    current_month = _TextOrNull()
+
+
+class SyncRunStatusSerializer(serializers.Serializer[SyncRun]):
+    """A run's status JSON."""
+
+    id = serializers.IntegerField()
+    account = serializers.IntegerField(source="account_id")
+    mode = serializers.ChoiceField(choices=SyncRun.Mode.choices)
+    status = serializers.ChoiceField(choices=SyncRun.Status.choices)
+    progress = _Progress(source="*")
+    config = _Config(source="*")
+    checkpoint = _Checkpoint(source="*")
+    pages_scanned = serializers.IntegerField()
+    slices = serializers.IntegerField(source="slices_count")
+    estimated_total = serializers.IntegerField(allow_null=True)
+    progress_percentage = serializers.SerializerMethodField()
+    messages_per_second = serializers.FloatField(allow_null=True,
+                                                 help_text="Messages per second of work (paused time left out).")
+    eta_seconds = serializers.SerializerMethodField()
+    seconds_since_heartbeat = serializers.FloatField(allow_null=True)
+    cancel_requested = serializers.BooleanField()
+    waiting_for_worker = serializers.SerializerMethodField()
+    created_at = _Instant()
+    started_at = _Instant()
+    finished_at = _Instant()
+    error_message = _TextOrNull()
+
+    @extend_schema_field({"type": "number", "format": "double", "nullable": True})
+    def get_progress_percentage(self, run: SyncRun) -> float | None:
+        return progress_percentage(run)
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_eta_seconds(self, run: SyncRun) -> int | None:
+        return eta_seconds(run)
+
+    @extend_schema_field({"type": "boolean", "description": "Started or paused and taken by no worker for 15 s."})
+    def get_waiting_for_worker(self, run: SyncRun) -> bool:
+        return waiting_for_worker(run)
+
+
+def run_status(run: SyncRun) -> dict[str, Any]:
+    return dict(SyncRunStatusSerializer(run).data)
