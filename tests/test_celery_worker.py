@@ -127,6 +127,14 @@ def test_time_sliced_run_chains_through_a_worker(emulator, start_worker) -> None
     expected = _clean_receipts(emulator)
     emulator.options.latency_ms = (30, 50)
     start_worker("sliced")
+    # docs/operations.md's check that a worker is alive answers from it (once it is up).
+    for _ in range(6):
+        ping = subprocess.run([sys.executable, "-m", "celery", "-A", "config", "inspect", "ping", "--timeout", "5"],
+                              cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"},
+                              capture_output=True, text=True, timeout=120)
+        if "pong" in ping.stdout:
+            break
+    assert "sliced@" in ping.stdout and "pong" in ping.stdout, ping.stdout + ping.stderr
     account = GmailAccountFactory(email="sliced@example.com", refresh_token="demo-refresh-token")
     run = sync_start(account=account, mode=SyncRun.Mode.FULL_BACKFILL, from_date=FROM, to_date=TO,
                      run_to_completion=False, max_seconds_per_run=1)

@@ -78,3 +78,38 @@ def test_the_guides_rollback_of_a_migration_and_its_way_forward(tmp_path: Path) 
     assert "[ ] 0006" in manage("showmigrations", "gmail_sync")
     manage("migrate", "--noinput")
     assert "[ ]" not in manage("showmigrations", "gmail_sync")
+
+
+@on_postgresql
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump is not installed")
+@pytest.mark.django_db(transaction=True)
+def test_the_guides_backup_and_restore(tmp_path: Path) -> None:
+    """The backup of section 1, and the restore of section 7 into a scratch database."""
+    SyncRun.objects.create(account=GmailAccountFactory(), mode="full_backfill")
+    backup = re.search(r"^pg_dump (.*)$", GUIDE, flags=re.M).group(1)
+    assert backup.startswith("--format=custom --file=")
+    dump = tmp_path / "receipts.dump"
+    url = _database_url()
+    subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", url], check=True, timeout=120)
+    scratch = url.rsplit("/", 1)[0] + "/postgres"
+    name = "receipts_restore_check"
+    subprocess.run(["psql", scratch, "-qc", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"],
+                   check=True, timeout=60, capture_output=True)
+    restored = url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        assert "pg_restore --clean --dbname" in GUIDE
+        subprocess.run(["pg_restore", "--clean", "--if-exists", "--dbname", restored, str(dump)], check=True,
+                       timeout=120, capture_output=True)
+        rows = subprocess.run(["psql", restored, "-tAc", "SELECT count(*) FROM receipt_sync_runs"], check=True,
+                              timeout=60, capture_output=True, text=True).stdout.strip()
+        assert rows == "1"
+    finally:
+        subprocess.run(["psql", scratch, "-qc", f"DROP DATABASE IF EXISTS {name}"], timeout=60, capture_output=True)
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL") or shutil.which("redis-cli") is None,
+                    reason="needs Redis (REDIS_URL) and redis-cli; .ci/run sets it")
+def test_the_guides_queue_length_command() -> None:
+    command = re.search(r"`(redis-cli -u \"\$REDIS_URL\" llen celery)`", GUIDE).group(1)
+    result = subprocess.run(["bash", "-c", command], env=os.environ, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and result.stdout.strip().isdigit(), result.stdout + result.stderr
