@@ -21,6 +21,7 @@ from gmail_sync.client import (
     TokenBucket,
 )
 from gmail_sync.emulator import EmulatorOptions, GmailEmulator, Mailbox
+from tests.fakes import FakeClock
 
 
 def _client(emu: GmailEmulator, *, token: str = "demo-refresh-token", quota: float = 100000, key: str = "t", **kw):
@@ -215,17 +216,11 @@ def test_a_budget_that_fits_a_rolling_window_meets_no_429_and_reaches_its_ceilin
 
 
 def test_token_bucket_waits_for_units() -> None:
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    bucket = TokenBucket(100, clock=lambda: now[0], sleep=sleep)
+    clock = FakeClock()
+    bucket = TokenBucket(100, clock=clock, sleep=clock.sleep)
     assert bucket.acquire(100) == 0
     assert bucket.acquire(50) == pytest.approx(0.5)
-    now[0] += 0.2
+    clock.now += 0.2
     assert bucket.acquire(20) == pytest.approx(0.0)
     assert bucket.acquire(30) == pytest.approx(0.3)
 

@@ -9,6 +9,7 @@ import pytest
 
 from gmail_sync import quota
 from gmail_sync.client import TokenBucket
+from tests.fakes import FakeClock
 
 needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
                                  reason="needs Redis (REDIS_URL); .ci/run sets it")
@@ -65,17 +66,11 @@ def test_without_redis_the_budget_is_kept_by_the_process_and_said_so(caplog) -> 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
-    now = [0.0]
-    local_slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        local_slept.append(seconds)
-        now[0] += seconds
-
-    local = TokenBucket(100, clock=lambda: now[0], sleep=sleep)
+    clock = FakeClock()
+    local = TokenBucket(100, clock=clock, sleep=clock.sleep)
     budget = quota.SharedBudget(100, redis_url=f"redis://127.0.0.1:{port}/0", local=local)
     with caplog.at_level(logging.WARNING, logger="gmail_sync.quota"):
         assert budget.acquire(100) == 0
         assert budget.acquire(50) == pytest.approx(0.5, abs=0.05)
-    assert local_slept and [r.message for r in caplog.records].count(caplog.records[0].message) == 1
+    assert clock.slept and [r.message for r in caplog.records].count(caplog.records[0].message) == 1
     assert "Redis is unreachable" in caplog.records[0].message
