@@ -15,7 +15,7 @@ import googleapiclient
 import pytest
 
 from gmail_sync.emulator import GmailEmulator, Mailbox
-from gmail_sync.emulator.mailbox import QueryError
+from gmail_sync.emulator.search import QueryError
 
 DISCOVERY = json.loads(
     (Path(googleapiclient.__file__).parent / "discovery_cache/documents/gmail.v1.json").read_text()
@@ -212,8 +212,56 @@ def test_q_understands_in_and_label_and_refuses_the_rest(sample_mailbox: Path) -
     assert {m.id for m in box.search(q="in:drafts")} == {message.id}
     spam = {m.id for m in box.all() if "SPAM" in m.label_ids}
     assert {m.id for m in box.search(q="in:spam")} == spam  # in:spam lifts the default
-    with pytest.raises(QueryError):
-        box.search(q="subject:receipt")
+    for unknown in ("larger:10M", "has:drive", "filename:pdf", "subject:(receipt", "{invoice"):
+        with pytest.raises(QueryError):
+            box.search(q=unknown)
+
+
+def test_q_speaks_the_search_language_the_receipts_first_scan_sends() -> None:
+    """Gmail's semantics for the operators the project sends: terms side by side all match; OR
+    and {...} need one; - negates; (...) groups; "phrases" keep their order; has:attachment,
+    from: and subject:; bare words in the sender, subject and body, whole words only, Hebrew too."""
+    from email.message import EmailMessage
+
+    from gmail_sync.emulator.pdf import simple_pdf
+
+    box = Mailbox(address="owner@example.com")
+
+    def add(sender: str, subject: str, body: str, *, pdf: bool = False, labels: list[str] | None = None) -> str:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, "owner@example.com", subject
+        msg["Date"] = "Mon, 04 Mar 2024 10:00:00 +0000"
+        msg.set_content(body)
+        if pdf:
+            msg.add_attachment(simple_pdf(["x"]), maintype="application", subtype="pdf", filename="doc.pdf")
+        return box.add(msg.as_bytes(), labels=labels or ["INBOX"]).id
+
+    invoice = add("Billing <billing@acme.example>", "Your invoice 12", "Amount due: $10", pdf=True)
+    receipt = add("Shop <orders@shop.example>", "Order confirmed", "Thank you for your order. Payment received.")
+    hebrew = add("חשבונית ירוקה <noreply@greeninvoice.example>", "חשבונית מס קבלה 55", "שלום, מצורפת חשבונית")
+    news = add("News <news@paper.example>", "Weekly digest", "Receipts of the week: none. invoiced-later")
+    spam = add("Scam <x@spam.example>", "Your invoice", "pay now", labels=["SPAM"])
+
+    def ids(q: str) -> set[str]:
+        return {m.id for m in box.search(q=q)}
+
+    assert ids("has:attachment") == {invoice}
+    assert ids("-has:attachment") == {receipt, hebrew, news}
+    assert ids("subject:invoice") == {invoice}  # not the spam one: spam is left out unless named
+    assert ids("subject:invoice in:spam") == {spam}
+    assert ids("subject:invoice -in:spam") == {invoice}  # a negated in: does not lift the default
+    assert ids("from:acme.example") == {invoice} and ids("from:billing") == {invoice}
+    assert ids("invoice") == {invoice}  # whole words: "invoiced" in the newsletter does not count
+    assert ids('"payment received"') == {receipt} and ids('"received payment"') == set()
+    assert ids("subject:(order confirmed)") == {receipt} and ids("subject:{order digest}") == {receipt, news}
+    assert ids("invoice OR order") == {invoice, receipt}
+    assert ids("{invoice order} -has:attachment") == {receipt}
+    assert ids("(subject:invoice OR subject:חשבונית) has:attachment") == {invoice}
+    assert ids("חשבונית") == {hebrew} and ids("subject:חשבונית") == {hebrew}
+    assert ids("-{invoice order חשבונית}") == {news}
+    assert ids("-(invoice OR order)") == {hebrew, news}
+    assert ids("after:2024/03/01 before:2024/03/05 has:attachment") == {invoice}
+    assert ids("after:2024/03/05") == set()
 
 
 def test_spam_and_trash_are_left_out_unless_asked(sample_mailbox: Path) -> None:

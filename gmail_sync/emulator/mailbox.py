@@ -12,27 +12,21 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-PACIFIC = ZoneInfo("America/Los_Angeles")
+from .search import SYSTEM_LABELS, Searchable, is_hidden, parse_query
+
 # Gmail hands large bodies out by attachment id instead of inline; text parts stay inline.
 INLINE_BODY_LIMIT = 200_000
-SYSTEM_LABELS = {"INBOX", "SPAM", "TRASH", "SENT", "DRAFT", "UNREAD", "STARRED", "IMPORTANT",
-                 "CATEGORY_PERSONAL", "CATEGORY_SOCIAL", "CATEGORY_PROMOTIONS", "CATEGORY_UPDATES",
-                 "CATEGORY_FORUMS"}
 
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii")
 
-
-class QueryError(ValueError):
-    """A ``q`` the emulator does not understand."""
 
 
 
@@ -50,9 +44,18 @@ class EmulatedMessage:
     history_id: int
     label_ids: list[str] = field(default_factory=lambda: ["INBOX"])
 
+    _searchable: Searchable | None = field(default=None, repr=False, compare=False)
+
     @property
     def parsed(self) -> Message:
         return email.message_from_bytes(self.raw, policy=email.policy.compat32)
+
+    def searchable(self) -> Searchable:
+        """What a search reads of this message; its labels as they are now."""
+        if self._searchable is None:
+            self._searchable = Searchable(lambda: self.parsed, self.label_ids, self.internal_date_ms)
+        self._searchable.labels = set(self.label_ids)
+        return self._searchable
 
     def snippet(self) -> str:
         """The first text of the message, or "" for one the standard library cannot walk (Gmail
@@ -310,19 +313,15 @@ class Mailbox:
                include_spam_trash: bool = False) -> list[EmulatedMessage]:
         """Matching messages, newest first, as messages.list orders them."""
         query = parse_query(q)
-        after_ms, before_ms = query.after_ms, query.before_ms
-        hidden = set() if include_spam_trash or query.anywhere else {"SPAM", "TRASH"} - query.required
         with self._lock:
             found = []
             for message in self._messages.values():
                 labels = set(message.label_ids)
-                if hidden & labels or query.excluded & labels or not query.required <= labels:
+                if is_hidden(query, labels, include_spam_trash=include_spam_trash):
                     continue
-                if label_ids and not set(label_ids) <= set(message.label_ids):
+                if label_ids and not set(label_ids) <= labels:
                     continue
-                if after_ms is not None and message.internal_date_ms < after_ms:
-                    continue
-                if before_ms is not None and message.internal_date_ms >= before_ms:
+                if q and not query.matches(message.searchable()):
                     continue
                 found.append(message)
         found.sort(key=lambda m: (-m.internal_date_ms, m.id))
@@ -348,57 +347,3 @@ def _thread_id(msg: Message, fallback: str) -> str:
     return fallback
 
 
-_TERM = re.compile(r"(-?)(after|before|older|newer|in|label):(\S+)", re.IGNORECASE)
-_DATE = re.compile(r"^(\d{4})[/-](\d{1,2})[/-](\d{1,2})$")
-# Gmail's ``in:`` names for its system labels.
-_IN = {"inbox": "INBOX", "spam": "SPAM", "trash": "TRASH", "sent": "SENT", "draft": "DRAFT", "drafts": "DRAFT",
-       "starred": "STARRED", "important": "IMPORTANT", "chats": "CHAT"}
-
-
-def _term_ms(value: str) -> int:
-    if value.isdigit():
-        return int(value) * 1000
-    match = _DATE.match(value)
-    if not match:
-        raise QueryError(f"Invalid date in query: {value}")
-    year, month, day = (int(x) for x in match.groups())
-    # Gmail reads a bare date as midnight Pacific time.
-    return int(datetime(year, month, day, tzinfo=PACIFIC).timestamp() * 1000)
-
-
-@dataclass
-class Query:
-    after_ms: int | None = None  # inclusive
-    before_ms: int | None = None  # exclusive
-    required: set[str] = field(default_factory=set)  # labels a message must carry (in:, label:)
-    excluded: set[str] = field(default_factory=set)  # labels it must not carry (-in:, -label:)
-    anywhere: bool = False  # in:anywhere: spam and trash too
-
-
-def parse_query(q: str) -> Query:
-    """The ``q`` terms the emulator knows: ``after:``/``before:`` (epoch seconds or a date),
-    ``in:`` and ``label:``, each negatable with ``-``; anything else is a QueryError."""
-    query = Query()
-    rest = _TERM.sub(" ", q or "").strip()
-    if rest:
-        raise QueryError(f"The emulator supports only after:, before:, in: and label: in q, not {rest!r}")
-    for negated, name, value in _TERM.findall(q or ""):
-        name = name.lower()
-        if name in {"in", "label"}:
-            if name == "in" and value.lower() == "anywhere" and not negated:
-                query.anywhere = True
-                continue
-            label = _IN.get(value.lower()) if name == "in" else (
-                value.upper() if value.upper() in SYSTEM_LABELS else f"Label_{value}")
-            if label is None:
-                raise QueryError(f"Unknown in: {value!r}")
-            (query.excluded if negated else query.required).add(label)
-            continue
-        if negated:
-            raise QueryError(f"-{name}: is not supported")
-        ms = _term_ms(value)
-        if name in {"after", "newer"}:
-            query.after_ms = ms if query.after_ms is None else max(query.after_ms, ms)
-        else:
-            query.before_ms = ms if query.before_ms is None else min(query.before_ms, ms)
-    return query

@@ -20,7 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ..quota import MODELS
-from .mailbox import HISTORY_TYPES, EmulatedMessage, HistoryRecord, Mailbox, QueryError, b64url, parse_attachment_id
+from .mailbox import HISTORY_TYPES, EmulatedMessage, HistoryRecord, Mailbox, b64url, parse_attachment_id
+from .search import QueryError
 
 MAX_BATCH_PARTS = 50
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
