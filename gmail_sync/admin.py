@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from django.contrib import admin, messages
@@ -33,18 +34,22 @@ class GmailAccountAdmin(admin.ModelAdmin[GmailAccount]):
         return obj.has_token
 
 
-def _apply(request: HttpRequest, queryset: QuerySet[SyncRun], action: Callable[[SyncRun], object], label: str) -> None:
-    done = 0
+def _apply(request: HttpRequest, queryset: QuerySet[SyncRun], action: Callable[[SyncRun], SyncRun],
+           label: str | Callable[[SyncRun], str]) -> None:
+    """Run ``action`` on each run and say what it did: ``label``, or ``label(run)`` of the run as
+    the action left it."""
+    done: Counter[str] = Counter()
     for run in queryset:
         try:
-            action(run)
-            done += 1
+            after = action(run)
         except runs.TransitionRefused as exc:
             messages.warning(request, str(exc))
         except IntegrityError:
             messages.error(request, f"Sync run {run.pk}: another run of {run.account} is already active.")
-    if done:
-        messages.success(request, f"{label}: {done} run(s).")
+        else:
+            done[label(after) if callable(label) else label] += 1
+    for text, count in done.items():
+        messages.success(request, f"{text}: {count} run(s).")
 
 
 @admin.register(SyncRun)
@@ -87,14 +92,9 @@ class SyncRunAdmin(admin.ModelAdmin[SyncRun]):
 
     @admin.action(description="Cancel selected runs")
     def cancel_runs(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:
-        cancelled = [run for run in queryset if run.status == SyncRun.Status.PAUSED]
-        running = [run for run in queryset if run.status == SyncRun.Status.RUNNING]
-        others = queryset.exclude(pk__in=[run.pk for run in cancelled + running])
-        _apply(request, SyncRun.objects.filter(pk__in=[r.pk for r in cancelled]),
-               lambda run: runs.request_cancel(run=run), "Cancelled")
-        _apply(request, SyncRun.objects.filter(pk__in=[r.pk for r in running]), lambda run: runs.request_cancel(run=run),
-               "Cancel requested (the worker stops the run at its next commit)")
-        _apply(request, others, lambda run: runs.request_cancel(run=run), "Cancelled")
+        _apply(request, queryset, lambda run: runs.request_cancel(run=run),
+               lambda run: "Cancelled" if run.status == SyncRun.Status.CANCELLED
+               else "Cancel requested (the worker stops the run at its next commit)")
 
     @admin.action(description="Resume selected runs from their checkpoint")
     def resume_runs(self, request: HttpRequest, queryset: QuerySet[SyncRun]) -> None:

@@ -543,7 +543,7 @@ class SliceRunner:
         run = self.run_obj
         with transaction.atomic():
             if not runs.complete(run_id=self.run_id, worker_id=self.worker_id, pages_scanned=F("pages_scanned") + 1,
-                                 running_seconds=self._worked()["running_seconds"]):
+                                 **self._worked()):
                 raise LostOwnership()
             run.refresh_from_db()
             # Only a run that reached from the account's last synced point up to now moves that

@@ -95,9 +95,8 @@ def hold(*, run_id: int, worker_id: str | None = None, **fields: Any) -> bool:
 
 def complete(*, run_id: int, worker_id: str, **fields: Any) -> bool:
     """The run read its range or its history to the end."""
-    now = timezone.now()
     return _move("complete", run_id=run_id, owner=worker_id, has_next=False, last_page_token="", page_cursor="",
-                 page_ids=[], next_page_token="", boundary_ids=[], last_heartbeat_at=now, finished_at=now, **fields)
+                 page_ids=[], next_page_token="", boundary_ids=[], **fields)
 
 
 def fail(*, run_id: int, worker_id: str, message: str, account_error: bool = False, **fields: Any) -> bool:

@@ -46,14 +46,17 @@ def test_mark_completed_closes_a_run_stuck_in_paused(admin_client) -> None:
 def test_cancel_action_cancels_a_paused_run_and_flags_a_running_one(admin_client) -> None:
     paused = SyncRunFactory(status=SyncRun.Status.PAUSED)
     running = SyncRunFactory(status=SyncRun.Status.RUNNING)
-    admin_client.post(
+    response = admin_client.post(
         reverse("admin:gmail_sync_syncrun_changelist"),
-        {"action": "cancel_runs", "_selected_action": [paused.pk, running.pk]},
+        {"action": "cancel_runs", "_selected_action": [paused.pk, running.pk]}, follow=True,
     )
     paused.refresh_from_db()
     running.refresh_from_db()
     assert paused.status == SyncRun.Status.CANCELLED
     assert running.status == SyncRun.Status.RUNNING and running.cancel_requested
+    said = [str(message) for message in response.context["messages"]]
+    assert "Cancelled: 1 run(s)." in said  # the paused one; the running one is not said to be cancelled
+    assert "Cancel requested (the worker stops the run at its next commit): 1 run(s)." in said
 
 
 def test_mark_failed_keeps_the_checkpoint(admin_client) -> None:
