@@ -233,6 +233,8 @@ RUN_TO_COMPLETION = env.bool("RUN_TO_COMPLETION", default=False)
 MAX_SECONDS_PER_RUN = env.int("MAX_SECONDS_PER_RUN", default=120)
 if MAX_SECONDS_PER_RUN <= 0:
     raise ImproperlyConfigured("MAX_SECONDS_PER_RUN must be a positive number of seconds.")
+# A range scan reads the mail most likely to be receipts first (gmail_sync/likely.py), then the rest.
+SYNC_RECEIPTS_FIRST = env.bool("SYNC_RECEIPTS_FIRST", default=True)
 # A running run whose heartbeat is older than this is taken to be orphaned by a dead worker.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=300)
 # A Celery task runs a run for at most this long before handing it on to the next task.

@@ -33,7 +33,7 @@ from receipts.recognition import recognise
 from receipts.sandbox import MessageFailed, shared_sandbox
 from receipts.services import ReceiptDraft, receipts_store
 
-from . import dates, quarantine, runs
+from . import dates, likely, quarantine, runs
 from .client import OUT_OF_RANGE_LABELS, AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
 from .models import GmailAccount, SyncRun
 
@@ -108,11 +108,16 @@ def default_worker_id() -> str:
 
 
 def counters(run: SyncRun) -> str:
-    return (
+    line = (
         f"run_id={run.pk} status={run.status} scanned={run.messages_scanned} saved={run.saved_receipts} "
-        f"skipped={run.skipped_count} errors={run.errors_count} pages={run.pages_scanned} "
-        f"month={run.current_month or '-'}"
+        f"skipped={run.skipped_count} errors={run.errors_count} already_stored={run.already_stored} "
+        f"pages={run.pages_scanned} month={run.current_month or '-'}"
     )
+    if run.phase:
+        line += f" phase={run.phase}"
+    if run.mode == SyncRun.Mode.TAKEOUT_IMPORT:
+        line += f" offset={run.source_offset}"
+    return line
 
 
 class SliceRunner:
@@ -150,15 +155,7 @@ class SliceRunner:
         else:
             logger.info("▶️ RUN_RESUME %s slice=%s page_token=%s", counters(run), run.slices_count, bool(run.last_page_token))
         try:
-            self.client = self.client_factory(self.account)
-            self.client.on_wait = self._beat
-            if not run.history_id_at_start:
-                profile = self.client.get_profile()
-                self._update(history_id_at_start=str(profile.get("historyId", "")))
-            if run.start_history_id:
-                outcome = self._history_scan()
-            else:
-                outcome = self._range_scan()
+            outcome = self._scan()
         except LostOwnership:
             cancelled = self._cancel()
             if cancelled:
@@ -196,8 +193,20 @@ class SliceRunner:
         return outcome
 
     # -- scans ---------------------------------------------------------------------------
+    def _scan(self) -> SliceResult:
+        run = self.run_obj
+        self.client = self.client_factory(self.account)
+        self.client.on_wait = self._beat
+        if not run.history_id_at_start:
+            profile = self.client.get_profile()
+            self._update(history_id_at_start=str(profile.get("historyId", "")))
+        if run.start_history_id:
+            return self._history_scan()
+        return self._range_scan()
+
     def _range_scan(self) -> SliceResult:
-        """The range, month by month, each month in time windows listed in one call each."""
+        """The range, month by month, each month in time windows listed in one call each. A
+        receipts-first run reads the range twice over: the likely receipts, then the rest."""
         run = self.run_obj
         assert run.from_date and run.to_date
         months = dates.months_between(run.from_date, run.to_date)
@@ -215,7 +224,7 @@ class SliceRunner:
             month_start, month_end = dates.window(*dates.month_bounds(month, run.from_date, run.to_date))
             if window is None or ids is None:
                 start = window[0] if window else month_start
-                end, ids = self._list_window(start, month_end)
+                end, ids = self._list_window(start, month_end, likely.phase_filter(run.phase, run.likely_query))
                 examined_before = set(run.boundary_ids)
                 ids = [mid for mid in ids if mid not in examined_before]
                 window = (start, end)
@@ -239,16 +248,23 @@ class SliceRunner:
                 self._checkpoint(last_page_token="", page_ids=[], current_month=month, page_cursor="",
                                  page_done=True)
                 continue
+            if run.phase == SyncRun.Phase.LIKELY:  # the likely receipts are read: now the rest of the range
+                month, window, ids = months[0], None, None
+                self._checkpoint(phase=SyncRun.Phase.REST, last_page_token="", page_ids=[], boundary_ids=[],
+                                 current_month=month, page_cursor="", page_done=True)
+                logger.info("run_id=%s read the likely receipts (saved=%s already_stored=%s); now the rest of the "
+                            "range", run.pk, run.saved_receipts, run.already_stored)
+                continue
             return self._complete()
 
-    def _list_window(self, start: int, limit: int) -> tuple[int, list[str]]:
+    def _list_window(self, start: int, limit: int, search: str = "") -> tuple[int, list[str]]:
         """The longest window from ``start`` (epoch seconds) to at most ``limit`` whose messages
         one messages.list call answers whole, and their ids: no page token is ever carried over,
         so none can expire, and a deletion cannot shift what a later page would have held. A
         window of one second that holds more than a page is read through its pages at once."""
         end = limit
         while True:
-            page = self.client.list_messages(q=_window_query(start, end), max_results=PAGE_SIZE)
+            page = self.client.list_messages(q=_window_query(start, end, search), max_results=PAGE_SIZE)
             if not page.next_page_token:
                 return end, page.ids
             width = end - start
@@ -256,7 +272,7 @@ class SliceRunner:
                 ids = list(page.ids)
                 next_token: str | None = page.next_page_token
                 while next_token:
-                    page = self.client.list_messages(q=_window_query(start, end), page_token=next_token,
+                    page = self.client.list_messages(q=_window_query(start, end, search), page_token=next_token,
                                                      max_results=PAGE_SIZE)
                     ids += page.ids
                     next_token = page.next_page_token
@@ -319,7 +335,7 @@ class SliceRunner:
             try:
                 batch_ids, fetched = next(batches, (None, None))
             except GmailError:
-                self._commit(pending, page_token=page_token, month=month)  # what was fetched stays fetched
+                self._commit(pending, self._page_checkpoint(pending, page_token, month))  # what was fetched stays fetched
                 raise
             if batch_ids is None or fetched is None:
                 return None
@@ -330,7 +346,7 @@ class SliceRunner:
             time_up = self._time_up()
             if (time_up or pending.batches >= COMMIT_EVERY_BATCHES or pending.file_bytes >= COMMIT_EVERY_FILE_BYTES
                     or batch_ids[-1] == ids[-1]):
-                self._commit(pending, page_token=page_token, month=month)
+                self._commit(pending, self._page_checkpoint(pending, page_token, month))
                 pending = Examined()
             if time_up:
                 return self._pause()
@@ -372,6 +388,16 @@ class SliceRunner:
             # pybase64 (SIMD) decodes about 8x faster than the standard library: on large mail,
             # decoding was a fifth of the worker's CPU.
             raw = pybase64.urlsafe_b64decode(resource["raw"] + "=" * (-len(resource["raw"]) % 4))
+        except Exception:
+            logger.warning("run_id=%s message %s could not be read", self.run_id, message_id, exc_info=True)
+            return "error", None
+        received = datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else None
+        return self._read(raw, message_id, str(resource.get("threadId", "")), received)
+
+    def _read(self, raw: bytes, message_id: str, thread_id: str,
+              received: datetime | None) -> tuple[str, ReceiptDraft | None]:
+        """Parse and recognise one message's bytes: 'receipt' with its draft, 'skipped' or 'error'."""
+        try:
             if settings.EXAMINE_IN_SANDBOX:
                 parsed, recognition = shared_sandbox().examine(raw)
             else:
@@ -390,27 +416,32 @@ class SliceRunner:
             return "error", None
         if not recognition.is_receipt or parsed is None:
             return "skipped", None
-        received = datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else parsed.date
-        return "receipt", ReceiptDraft(message_id, str(resource.get("threadId", "")), parsed, recognition, received)
+        return "receipt", ReceiptDraft(message_id, thread_id, parsed, recognition, received or parsed.date)
 
-    def _commit(self, examined: Examined, *, page_token: str, month: str) -> None:
-        """Store the examined batches' receipts and move the run's counters and checkpoint past
-        them, in one transaction."""
-        if not examined.batches:
-            return
-        drafts, skipped, errors = examined.drafts, examined.skipped, examined.errors
-        increments = {"messages_scanned": len(drafts) + skipped + errors, "errors_count": errors}
-        checkpoint = {"last_page_token": page_token, "current_month": month, "page_cursor": examined.last_id,
-                      "database_errors": 0}
+    def _page_checkpoint(self, examined: Examined, page_token: str, month: str) -> dict[str, Any]:
+        """The checkpoint past ``examined``, the last examined batches of a page."""
+        checkpoint: dict[str, Any] = {"last_page_token": page_token, "current_month": month,
+                                      "page_cursor": examined.last_id}
         if self.boundary:
             checkpoint["boundary_ids"] = [*self.run_obj.boundary_ids, *self.boundary]
             self.boundary = []
+        return checkpoint
+
+    def _commit(self, examined: Examined, checkpoint: dict[str, Any]) -> None:
+        """Store the examined batches' receipts and move the run's counters and ``checkpoint``
+        past them, in one transaction."""
+        if not examined.batches:
+            return
+        drafts, skipped, errors = examined.drafts, examined.skipped, examined.errors
+        increments = {"messages_scanned": len(drafts) + skipped + errors, "errors_count": errors,
+                      "skipped_count": skipped}
+        checkpoint = {**checkpoint, "database_errors": 0}
         try:
             with transaction.atomic():
                 saved = receipts_store(account=self.account, run=self.run_obj, drafts=drafts) if drafts else 0
-                # Drafts not saved were stored before (by an earlier run): skipped.
+                # Receipts not saved now were stored before (by an earlier run, or another import).
                 self._update(increments={**increments, "saved_receipts": saved,
-                                         "skipped_count": skipped + len(drafts) - saved}, **checkpoint)
+                                         "already_stored": len(drafts) - saved}, **checkpoint)
         except (OperationalError, InterfaceError):
             raise  # the connection, not a row: the slice hands the run on (see _database_lost)
         except DatabaseError:  # a row the database refused: that message's error, not the group's
@@ -438,7 +469,8 @@ class SliceRunner:
                                           reason=f"refused by the database ({type(exc).__name__})")
         scanned = len(drafts) + skipped + errors
         self._update(increments={"messages_scanned": scanned, "errors_count": errors + refused, "saved_receipts": saved,
-                                 "skipped_count": skipped + len(drafts) - saved - refused}, **checkpoint)
+                                 "skipped_count": skipped, "already_stored": len(drafts) - saved - refused},
+                     **checkpoint)
 
     # -- state ---------------------------------------------------------------------------
     def _update(self, *, increments: dict[str, float] | None = None, **fields: Any) -> None:
@@ -589,11 +621,12 @@ class SliceRunner:
         return SliceResult(run.pk, "lost", run.status)
 
 
-def _window_query(start: int, end: int) -> str:
+def _window_query(start: int, end: int, search: str = "") -> str:
     """messages.list's ``q`` for ``[start, end)`` in epoch seconds (``after:`` a second early: the
     sync drops what lies outside by its internalDate), without drafts, which were never received
-    (spam and trash are left out by messages.list itself)."""
-    return f"after:{start - 1} before:{end} -in:drafts"
+    (spam and trash are left out by messages.list itself); ``search`` narrows it to a phase's mail."""
+    query = f"after:{start - 1} before:{end} -in:drafts"
+    return f"{query} {search}" if search else query
 
 
 def _parse_window(token: str) -> tuple[int, int | None] | None:

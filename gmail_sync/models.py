@@ -100,13 +100,21 @@ class SyncRun(models.Model):
     (``running -> running`` with a new heartbeat) by the sweeper.
 
     The database holds the invariants: the status check ``chk_receipt_sync_status``, at most
-    one ``running``/``paused`` run per account, ``saved + skipped + errors = scanned``, a
+    one ``running``/``paused`` run per account, ``saved + skipped + errors + already stored = scanned``, a
     finished time on every final status, and ``from_date <= to_date``.
     """
 
     class Mode(models.TextChoices):
         INCREMENTAL = "incremental", "Incremental"
         FULL_BACKFILL = "full_backfill", "Full backfill"
+        TAKEOUT_IMPORT = "takeout_import", "Takeout import"
+
+    class Phase(models.TextChoices):
+        """Which part of a receipts-first range scan is being read (empty: in date order, a
+        history scan, or an import)."""
+
+        LIKELY = "likely", "Likely receipts"
+        REST = "rest", "The rest"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -137,11 +145,22 @@ class SyncRun(models.Model):
     # The mailbox's history id when the run began: the account's next incremental start.
     history_id_at_start = models.CharField(max_length=32, blank=True, default="")
 
-    # Counters: saved + skipped + errors = scanned, always.
+    # A receipts-first range scan reads the range twice over, through two disjoint searches: the
+    # mail that ``likely_query`` finds (fixed when the run starts, so that the second search is
+    # exactly the rest), then the rest. Empty for a scan in date order.
+    likely_query = models.TextField(blank=True, default="", db_default="")
+    # An import reads this mbox file; its checkpoint is the byte offset of the next message.
+    source_path = models.TextField(blank=True, default="", db_default="")
+    source_size = models.BigIntegerField(null=True, blank=True)
+    source_offset = models.BigIntegerField(default=0, db_default=0)
+
+    # Counters: saved + skipped + errors + already stored = scanned, always.
     messages_scanned = models.IntegerField(default=0, db_default=0)
     saved_receipts = models.IntegerField(default=0, db_default=0)
     skipped_count = models.IntegerField(default=0, db_default=0)
     errors_count = models.IntegerField(default=0, db_default=0)
+    # Receipts this run met that were stored before it (a re-sync, an import after a sync).
+    already_stored = models.IntegerField(default=0, db_default=0)
     pages_scanned = models.IntegerField(default=0, db_default=0)
     estimated_total = models.IntegerField(null=True, blank=True)
     slices_count = models.IntegerField(default=0, db_default=0)
@@ -169,6 +188,8 @@ class SyncRun(models.Model):
     # The last message of the current page already committed ("" = none), so a resumed slice
     # skips exactly what was counted.
     page_cursor = models.CharField(max_length=64, blank=True, default="")
+    # The part of a receipts-first scan being read (see ``likely_query``).
+    phase = models.CharField(max_length=8, choices=Phase.choices, blank=True, default="", db_default="")
 
     cancel_requested = models.BooleanField(default=False, db_default=False)
     # A paused run that only an operator's resume lifts (the command's Ctrl-C): slices, the
@@ -193,7 +214,7 @@ class SyncRun(models.Model):
                 name="chk_receipt_sync_status",
             ),
             models.CheckConstraint(
-                condition=Q(mode__in=["incremental", "full_backfill"]), name="chk_receipt_sync_mode"
+                condition=Q(mode__in=["incremental", "full_backfill", "takeout_import"]), name="chk_receipt_sync_mode"
             ),
             models.UniqueConstraint(
                 fields=["account"],
@@ -201,7 +222,8 @@ class SyncRun(models.Model):
                 name="uniq_active_sync_run_per_account",
             ),
             models.CheckConstraint(
-                condition=Q(messages_scanned=F("saved_receipts") + F("skipped_count") + F("errors_count")),
+                condition=Q(messages_scanned=F("saved_receipts") + F("skipped_count") + F("errors_count")
+                          + F("already_stored")),
                 name="chk_receipt_sync_counters_add_up",
             ),
             models.CheckConstraint(
@@ -210,6 +232,7 @@ class SyncRun(models.Model):
                     saved_receipts__gte=0,
                     skipped_count__gte=0,
                     errors_count__gte=0,
+                    already_stored__gte=0,
                     pages_scanned__gte=0,
                 ),
                 name="chk_receipt_sync_counters_non_negative",

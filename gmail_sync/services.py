@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from . import dates, runs
+from . import dates, likely, runs
 from .models import GmailAccount, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -56,9 +56,12 @@ def sync_start(
     max_seconds_per_run: int | None = None,
     requested_by: Any = None,
     enqueue: bool = True,
+    receipts_first: bool | None = None,
 ) -> SyncRun:
     """Create a run (status ``running``, not yet claimed) and enqueue its first slice after commit.
 
+    A range scan reads the likely receipts of the range first (``SYNC_RECEIPTS_FIRST``, or
+    ``receipts_first``), then the rest; a scan of Gmail's history is short and reads in order.
     Raises ``ActiveRunExists`` naming the active run: the database allows one per account.
     """
     account.refresh_from_db()  # its history id and status may have moved since it was loaded
@@ -66,18 +69,21 @@ def sync_start(
         raise AccountNotConnected(f"{account.email} is not connected; connect it before syncing.")
     rtc = settings.RUN_TO_COMPLETION if run_to_completion is None else run_to_completion
     config = resolve_range(mode=mode, account=account, from_date=from_date, to_date=to_date, months_back=months_back)
+    first = settings.SYNC_RECEIPTS_FIRST if receipts_first is None else receipts_first
+    if first and config.get("from_date"):
+        config.update(likely_query=likely.query_for_account(account), phase=SyncRun.Phase.LIKELY)
+    return _create(account=account, mode=mode, requested_by=requested_by, enqueue=enqueue,
+                   run_to_completion=rtc, max_seconds_per_run=None if rtc else (max_seconds_per_run or settings.MAX_SECONDS_PER_RUN),
+                   **config)
+
+
+def _create(*, account: GmailAccount, mode: str, enqueue: bool, **fields: Any) -> SyncRun:
+    """Insert a new running run and enqueue its first slice after commit; ``ActiveRunExists``
+    when the account has an active run."""
     for attempt in range(3):
         try:
             with transaction.atomic():
-                run = SyncRun.objects.create(
-                    account=account,
-                    requested_by=requested_by,
-                    mode=mode,
-                    status=SyncRun.Status.RUNNING,
-                    run_to_completion=rtc,
-                    max_seconds_per_run=None if rtc else (max_seconds_per_run or settings.MAX_SECONDS_PER_RUN),
-                    **config,
-                )
+                run = SyncRun.objects.create(account=account, mode=mode, status=SyncRun.Status.RUNNING, **fields)
                 if enqueue:
                     from .tasks import enqueue_slice
 

@@ -29,6 +29,8 @@ def waiting_for_worker(run: SyncRun) -> bool:
 def progress_percentage(run: SyncRun) -> float | None:
     if run.status == SyncRun.Status.COMPLETED and not run.error_message:  # read to its end (not closed by hand)
         return 100.0
+    if run.mode == SyncRun.Mode.TAKEOUT_IMPORT and run.source_size:
+        return round(min(99.9, 100.0 * run.source_offset / run.source_size), 1)
     if run.estimated_total:
         return round(min(99.9, 100.0 * run.messages_scanned / run.estimated_total), 1)
     return None
@@ -69,6 +71,12 @@ class _Progress(serializers.Serializer[SyncRun]):
     saved_receipts = serializers.IntegerField()
     skipped_count = serializers.IntegerField()
     errors_count = serializers.IntegerField()
+    already_stored = serializers.IntegerField(help_text="Receipts met that were stored before this run.")
+    receipts_found = serializers.SerializerMethodField(help_text="Receipts found so far: saved and already stored.")
+
+    @extend_schema_field({"type": "integer"})
+    def get_receipts_found(self, run: SyncRun) -> int:
+        return run.saved_receipts + run.already_stored
 
 
 class _Config(serializers.Serializer[SyncRun]):
@@ -83,6 +91,17 @@ class _Checkpoint(serializers.Serializer[SyncRun]):
     has_next = serializers.BooleanField()
     last_page_token = _TextOrNull()
     current_month = _TextOrNull()
+    phase = _TextOrNull(help_text="A receipts-first scan's part: likely (read first), then rest; null in date order.")
+    byte_offset = serializers.SerializerMethodField(help_text="An import's position in its mbox file, in bytes.")
+    file_size = serializers.SerializerMethodField(help_text="The size of an import's mbox file, in bytes.")
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_byte_offset(self, run: SyncRun) -> int | None:
+        return run.source_offset if run.mode == SyncRun.Mode.TAKEOUT_IMPORT else None
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_file_size(self, run: SyncRun) -> int | None:
+        return run.source_size if run.mode == SyncRun.Mode.TAKEOUT_IMPORT else None
 
 
 class SyncRunStatusSerializer(serializers.Serializer[SyncRun]):

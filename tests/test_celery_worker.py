@@ -142,7 +142,7 @@ def test_time_sliced_run_chains_through_a_worker(emulator, start_worker) -> None
     run = _run(run.pk)
     assert run.status == SyncRun.Status.COMPLETED, run.error_message
     assert run.slices_count >= 3
-    assert run.saved_receipts + run.skipped_count + run.errors_count == run.messages_scanned
+    assert run.saved_receipts + run.skipped_count + run.errors_count + run.already_stored == run.messages_scanned
     assert _receipts(account) == expected
 
 
@@ -164,7 +164,7 @@ def test_sigkilled_worker_mid_page_is_recovered_by_another(emulator, start_worke
     run = _run(run.pk)
     assert run.status == SyncRun.Status.COMPLETED, run.error_message
     assert run.slices_count >= 2
-    assert run.saved_receipts + run.skipped_count + run.errors_count == run.messages_scanned
+    assert run.saved_receipts + run.skipped_count + run.errors_count + run.already_stored == run.messages_scanned
     clean_run = SyncRun.objects.get(account__email="clean@example.com")
     assert run.messages_scanned == clean_run.messages_scanned
     assert _receipts(account) == expected
@@ -202,7 +202,7 @@ def test_accounts_on_two_workers_share_the_projects_quota_without_exceeding_it(e
     elapsed = time.monotonic() - started
     finished = [_run(r.pk) for r in runs]
     assert [r.status for r in finished] == [SyncRun.Status.COMPLETED] * 3, [r.error_message for r in finished]
-    assert all(r.saved_receipts + r.skipped_count + r.errors_count == r.messages_scanned for r in finished)
+    assert all(r.saved_receipts + r.skipped_count + r.errors_count + r.already_stored == r.messages_scanned for r in finished)
     assert len({r.messages_scanned for r in finished}) == 1 and finished[0].messages_scanned > 300
     assert emulator.project_rate_limited == 0
     costs = {"messages.list": 5, "messages.get": 20, "getProfile": 1, "history.list": 2}

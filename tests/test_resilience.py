@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _assert_same_as_clean(run: SyncRun, expected: set[tuple[Any, ...]]) -> None:
     assert run.status == SyncRun.Status.COMPLETED, run.error_message
-    assert run.saved_receipts + run.skipped_count + run.errors_count == run.messages_scanned
+    assert run.saved_receipts + run.skipped_count + run.errors_count + run.already_stored == run.messages_scanned
     clean = SyncRun.objects.get(account__email="clean@example.com")
     assert (run.messages_scanned, run.saved_receipts, run.skipped_count, run.errors_count) == (
         clean.messages_scanned, clean.saved_receipts, clean.skipped_count, clean.errors_count)
