@@ -30,7 +30,7 @@ class SyncRequestSerializer(serializers.Serializer[dict[str, Any]]):
     from_date = serializers.DateField(required=False, allow_null=True)
     to_date = serializers.DateField(required=False, allow_null=True)
     months_back = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=120)
-    mode = serializers.ChoiceField(choices=SyncRun.Mode.choices, default=SyncRun.Mode.INCREMENTAL)
+    mode = serializers.ChoiceField(choices=SyncRun.SYNC_MODES, default=SyncRun.Mode.INCREMENTAL)
     run_to_completion = serializers.BooleanField(required=False, allow_null=True, default=None)
     max_seconds_per_run = serializers.IntegerField(required=False, allow_null=True, min_value=10, max_value=3600)
     account_id = serializers.IntegerField(required=False, allow_null=True)

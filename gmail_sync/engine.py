@@ -656,5 +656,11 @@ def _covers_up_to_now(run: SyncRun, account: GmailAccount) -> bool:
 
 
 def run_slice(run_id: int, **kwargs: Any) -> SliceResult:
+    """One slice of the run: a Gmail scan, or an import of an mbox file."""
     kwargs.setdefault("worker_id", default_worker_id())
+    mode = SyncRun.objects.filter(pk=run_id).values_list("mode", flat=True).first()
+    if mode == SyncRun.Mode.TAKEOUT_IMPORT:
+        from .importer import ImportRunner
+
+        return ImportRunner(run_id, **kwargs).run()
     return SliceRunner(run_id, **kwargs).run()

@@ -123,6 +123,8 @@ class SyncRun(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    # The modes a Gmail sync is started in (an import is started from a file, not from these).
+    SYNC_MODES = ((Mode.INCREMENTAL.value, Mode.INCREMENTAL.label), (Mode.FULL_BACKFILL.value, Mode.FULL_BACKFILL.label))
     ACTIVE_STATUSES = (Status.RUNNING, Status.PAUSED)
     FINAL_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
     RESUMABLE_STATUSES = (Status.PAUSED, Status.FAILED, Status.CANCELLED)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from . import dates, likely, runs
+from . import dates, likely, runs, takeout
 from .models import GmailAccount, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,39 @@ def sync_start(
     return _create(account=account, mode=mode, requested_by=requested_by, enqueue=enqueue,
                    run_to_completion=rtc, max_seconds_per_run=None if rtc else (max_seconds_per_run or settings.MAX_SECONDS_PER_RUN),
                    **config)
+
+
+class ImportRefused(ValueError):
+    """The file cannot be imported (missing, unreadable, not an mbox)."""
+
+
+def import_start(
+    *,
+    account: GmailAccount,
+    path: str | Path,
+    run_to_completion: bool | None = None,
+    max_seconds_per_run: int | None = None,
+    requested_by: Any = None,
+    enqueue: bool = True,
+) -> SyncRun:
+    """Create a run of mode ``takeout_import`` over the mbox file at ``path`` and enqueue its
+    first slice after commit. Needs no Gmail connection. Raises ``ImportRefused`` for a file that
+    is not there or not an mbox, ``ActiveRunExists`` while the account has an active run."""
+    source = Path(path).expanduser().resolve()
+    if not source.is_file():
+        raise ImportRefused(f"No file at {source}.")
+    try:
+        takeout.check_mbox(source)
+        size = source.stat().st_size
+    except takeout.NotAnMbox as exc:
+        raise ImportRefused(str(exc)) from None
+    except OSError as exc:
+        raise ImportRefused(f"Cannot read {source} ({exc.strerror or exc}).") from None
+    rtc = settings.RUN_TO_COMPLETION if run_to_completion is None else run_to_completion
+    return _create(account=account, mode=SyncRun.Mode.TAKEOUT_IMPORT, requested_by=requested_by, enqueue=enqueue,
+                   run_to_completion=rtc,
+                   max_seconds_per_run=None if rtc else (max_seconds_per_run or settings.MAX_SECONDS_PER_RUN),
+                   source_path=str(source), source_size=size)
 
 
 def _create(*, account: GmailAccount, mode: str, enqueue: bool, **fields: Any) -> SyncRun:

@@ -38,8 +38,15 @@ def progress_percentage(run: SyncRun) -> float | None:
 
 def eta_seconds(run: SyncRun) -> int | None:
     """Seconds left at the run's rate; none for a run that is not running (a paused one may wait long)."""
+    if run.status != SyncRun.Status.RUNNING:
+        return None
+    if run.mode == SyncRun.Mode.TAKEOUT_IMPORT:  # at the rate the file has been read so far
+        seconds = run.active_seconds
+        if run.source_size and run.source_offset and seconds > 0:
+            return max(0, round((run.source_size - run.source_offset) * seconds / run.source_offset))
+        return None
     rate = run.messages_per_second
-    if run.estimated_total and rate and run.status == SyncRun.Status.RUNNING:
+    if run.estimated_total and rate:
         return max(0, round((run.estimated_total - run.messages_scanned) / rate))
     return None
 

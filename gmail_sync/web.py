@@ -27,7 +27,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "business": business,
         "accounts": accounts,
         "connected": [a for a in accounts if a.status == GmailAccount.Status.CONNECTED],
-        "modes": SyncRun.Mode.choices,
+        "modes": SyncRun.SYNC_MODES,
     })
 
 

@@ -249,7 +249,7 @@ class Mailbox:
         when = internal_date_ms if internal_date_ms is not None else _internal_date_ms(parsed, fallback_ms)
         with self._lock:
             digest = hashlib.sha1(raw + str(len(self._messages)).encode()).hexdigest()
-            message_id = digest[:16]
+            message_id = format(int(digest[:16], 16), "x")  # Gmail's ids: a 64-bit number in hex, unpadded
             self._history_id += 1
             message = EmulatedMessage(
                 id=message_id,

@@ -32,11 +32,13 @@ class Command(BaseCommand):
         parser.add_argument("--months-back", type=int)
         parser.add_argument("--from-date")
         parser.add_argument("--to-date")
-        parser.add_argument("--mode", choices=[m.value for m in SyncRun.Mode], default=SyncRun.Mode.INCREMENTAL)
+        parser.add_argument("--mode", choices=[value for value, _ in SyncRun.SYNC_MODES], default=SyncRun.Mode.INCREMENTAL)
         slicing = parser.add_mutually_exclusive_group()
         slicing.add_argument("--run-to-completion", action="store_true", default=None)
         slicing.add_argument("--max-seconds", type=int, help="length of one slice in seconds")
         parser.add_argument("--resume", type=int, metavar="RUN_ID", help="continue a paused, failed or cancelled run")
+        parser.add_argument("--date-order", action="store_true",
+                            help="read the range in date order, not the likely receipts first")
         parser.add_argument("--queue", action="store_true", help="enqueue on Celery and print the run id")
         parser.add_argument("--json", action="store_true", help="print the final status JSON as the last line")
 
@@ -97,6 +99,7 @@ class Command(BaseCommand):
                 run_to_completion=True if options["run_to_completion"] else (False if max_seconds else None),
                 max_seconds_per_run=max_seconds,
                 enqueue=options["queue"],
+                receipts_first=False if options["date_order"] else None,
             )
         except ActiveRunExists as exc:
             raise CommandError(f"{exc} Resume it with --resume {exc.run.pk} or cancel it first.") from exc
@@ -119,17 +122,30 @@ class Command(BaseCommand):
     def _drive(self, run: SyncRun, *, quiet: bool) -> SyncRun:
         # The rate and the ETA are the run's own (over its working time, every slice's, as the
         # status JSON and the dashboard show them), not tqdm's count of this process's wall time.
-        bar = tqdm(total=run.estimated_total or None, unit="msg", disable=quiet, dynamic_ncols=True,
-                   desc=f"run {run.pk}", bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {postfix}")
+        importing = run.mode == SyncRun.Mode.TAKEOUT_IMPORT
+        if importing:  # an import's progress is its place in the file
+            bar = tqdm(total=run.source_size or None, unit="B", unit_scale=True, disable=quiet, dynamic_ncols=True,
+                       desc=f"run {run.pk}", bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {postfix}")
+        else:
+            bar = tqdm(total=run.estimated_total or None, unit="msg", disable=quiet, dynamic_ncols=True,
+                       desc=f"run {run.pk}", bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {postfix}")
 
         def progress(current: SyncRun) -> None:
-            if current.estimated_total and bar.total != current.estimated_total:
-                bar.total = max(current.estimated_total, current.messages_scanned)
-            bar.n = current.messages_scanned
             status = run_status(current)
-            eta = status["eta_seconds"]
-            bar.set_postfix_str(f"{status['messages_per_second'] or 0} msg/s, ETA {_duration(eta)}, "
-                                f"month={current.current_month or '-'}, saved={current.saved_receipts}", refresh=False)
+            if importing:
+                bar.total = current.source_size or bar.total
+                bar.n = current.source_offset
+                where = f"messages={current.messages_scanned}"
+            else:
+                if current.estimated_total and bar.total != current.estimated_total:
+                    bar.total = max(current.estimated_total, current.messages_scanned)
+                bar.n = current.messages_scanned
+                where = f"month={current.current_month or '-'}"
+                if current.phase:
+                    where += f", phase={current.phase}"
+            found = status["progress"]["receipts_found"]
+            bar.set_postfix_str(f"{status['messages_per_second'] or 0} msg/s, ETA {_duration(status['eta_seconds'])}, "
+                                f"{where}, receipts found={found}", refresh=False)
             bar.refresh()
 
         with logging_redirect_tqdm():
@@ -154,7 +170,7 @@ class Command(BaseCommand):
     def _summary(self, run: SyncRun) -> None:
         self.stdout.write(
             f"Sync run {run.pk} {run.status}: scanned {run.messages_scanned}, saved {run.saved_receipts}, "
-            f"skipped {run.skipped_count}, errors {run.errors_count}, "
+            f"skipped {run.skipped_count}, errors {run.errors_count}, already stored {run.already_stored}, "
             f"{run.messages_per_second or 0} messages/s over {run.slices_count} slice(s)."
         )
         if run.error_message:
