@@ -233,6 +233,13 @@ RUN_TO_COMPLETION = env.bool("RUN_TO_COMPLETION", default=False)
 MAX_SECONDS_PER_RUN = env.int("MAX_SECONDS_PER_RUN", default=120)
 if MAX_SECONDS_PER_RUN <= 0:
     raise ImproperlyConfigured("MAX_SECONDS_PER_RUN must be a positive number of seconds.")
+# The dashboard's upload form takes mbox files up to this size; larger ones are imported on the
+# server with `manage.py import_takeout`. Uploads wait in TAKEOUT_UPLOAD_DIR (never served) until
+# their import completes.
+TAKEOUT_UPLOAD_MAX_MB = env.int("TAKEOUT_UPLOAD_MAX_MB", default=100)
+if TAKEOUT_UPLOAD_MAX_MB < 1:
+    raise ImproperlyConfigured("TAKEOUT_UPLOAD_MAX_MB must be at least 1.")
+TAKEOUT_UPLOAD_DIR = env.str("TAKEOUT_UPLOAD_DIR", default="").strip()  # empty: MEDIA_ROOT/takeout-uploads
 # A range scan reads the mail most likely to be receipts first (gmail_sync/likely.py), then the rest.
 SYNC_RECEIPTS_FIRST = env.bool("SYNC_RECEIPTS_FIRST", default=True)
 # A running run whose heartbeat is older than this is taken to be orphaned by a dead worker.

@@ -69,6 +69,7 @@ api = [
 urlpatterns = [
     path("", web.dashboard, name="dashboard"),
     path("receipts/", web.receipts_page, name="receipts"),
+    path("imports/upload", web.takeout_upload, name="takeout-upload"),
     path("oauth/connect", web.oauth_connect, name="oauth-connect"),
     path("oauth/callback", web.oauth_callback, name="oauth-callback"),
     path("oauth/<id:pk>/disconnect", web.oauth_disconnect, name="oauth-disconnect"),

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from . import uploads
 from .engine import COMMIT_EVERY_FILE_BYTES, Examined, SliceResult, SliceRunner
 from .takeout import NotAnMbox, identify, read_mbox
 
@@ -59,7 +60,10 @@ class ImportRunner(SliceRunner):
             return self._fail(f"Reading {path} failed ({exc.strerror or exc}). Resume the run to continue from "
                               "its checkpoint.")
         self._commit_to(pending, offset)
-        return self._complete()
+        result = self._complete()
+        if uploads.is_upload(path):  # an uploaded copy is not kept once it is imported
+            path.unlink(missing_ok=True)
+        return result
 
     def _examine_message(self, message: Any, pending: Examined) -> None:
         if message.raw is None:  # larger than any mail Gmail takes: counted, not read

@@ -1,16 +1,19 @@
-"""The web pages: the dashboard (connection, start a sync, live runs), the receipts, and OAuth."""
+"""The web pages: the dashboard (connection, start a sync or an import, live runs), the receipts, and OAuth."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from receipts.selectors import FilterError, filter_receipts, receipts_of, totals_by_currency
 
-from . import oauth
+from . import oauth, uploads
 from .accounts import business_for_user
 from .models import GmailAccount, SyncRun
 
@@ -28,7 +31,50 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "accounts": accounts,
         "connected": [a for a in accounts if a.status == GmailAccount.Status.CONNECTED],
         "modes": SyncRun.SYNC_MODES,
+        "upload_max_mb": settings.TAKEOUT_UPLOAD_MAX_MB,
     })
+
+
+@login_required
+@require_POST
+def takeout_upload(request: HttpRequest) -> HttpResponse:
+    """Import an uploaded mbox file (a small Takeout export) into one of the business's accounts.
+    Larger files are imported from the server with ``manage.py import_takeout``."""
+    business = _business_or_none(request)
+    if business is None:
+        return HttpResponseBadRequest("Your user belongs to no business.")
+    limit = settings.TAKEOUT_UPLOAD_MAX_MB * 1024 * 1024
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit + 64 * 1024:  # refused before the body is read
+        messages.error(request, f"The file is larger than {settings.TAKEOUT_UPLOAD_MAX_MB} MB: import it on the server "
+                                "with manage.py import_takeout.")
+        return redirect("dashboard")
+    account = GmailAccount.objects.filter(business=business, pk=request.POST.get("account_id") or 0).first()
+    email = (request.POST.get("email") or "").strip().lower()
+    if account is None and email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            messages.error(request, f"Not an email address: {email}")
+            return redirect("dashboard")
+        account, _ = GmailAccount.objects.get_or_create(
+            business=business, email=email,
+            defaults={"status": GmailAccount.Status.DISCONNECTED,
+                      "status_message": "Created for a Takeout import; not connected to Gmail."})
+    upload = request.FILES.get("mbox")
+    if account is None or upload is None:
+        messages.error(request, "Choose an account and an .mbox file.")
+        return redirect("dashboard")
+    try:
+        run = uploads.import_upload(account=account, upload=upload, requested_by=request.user)
+    except uploads.UploadRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("dashboard")
+    messages.success(request, f"Importing {upload.name} into {account.email} as run #{run.pk}.")
+    return redirect("dashboard")
 
 
 @login_required

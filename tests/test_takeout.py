@@ -257,3 +257,47 @@ def test_an_import_killed_with_sigkill_resumes_from_its_checkpoint_with_nothing_
     assert {name: getattr(run, name) for name in COUNTERS} == {name: getattr(expected, name) for name in COUNTERS}
     ids = set(Receipt.objects.filter(account=account).values_list("gmail_message_id", flat=True))
     assert ids == set(Receipt.objects.filter(account=clean).values_list("gmail_message_id", flat=True))
+
+
+@pytestmark_db
+def test_the_dashboards_upload_form_imports_a_small_file_and_refuses_what_it_cannot(client, settings, tmp_path: Path,
+                                                                                    sample_mailbox: Path) -> None:
+    """GIVEN a signed-in member of a business with no account yet
+    WHEN they upload a Takeout mbox naming the mailbox's address
+    THEN the account is created unconnected, the file is imported as a takeout_import run, and the
+    uploaded copy is deleted once imported; a file that is not an mbox, or too large, is refused."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import BusinessFactory, UserFactory
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.TAKEOUT_UPLOAD_DIR = str(tmp_path / "uploads")
+    user = UserFactory()
+    business = BusinessFactory()
+    business.members.add(user)
+    client.force_login(user)
+    assert 'id="import-form"' in client.get("/").content.decode()
+    box = Mailbox.from_path(sample_mailbox, address="owner@example.com")
+    mbox = export_takeout(box.all(), tmp_path / "takeout.mbox").read_bytes()
+
+    response = client.post("/imports/upload", {"email": "Owner@Example.com",
+                                               "mbox": SimpleUploadedFile("All mail.mbox", mbox)}, follow=True)
+    assert "as run #" in response.content.decode()
+    run = SyncRun.objects.get(account__email="owner@example.com")
+    assert run.mode == "takeout_import" and run.status == "completed" and run.saved_receipts > 0
+    assert not list((tmp_path / "uploads").iterdir()), "the uploaded copy is removed once imported"
+
+    response = client.post("/imports/upload", {"account_id": run.account_id,
+                                               "mbox": SimpleUploadedFile("notes.txt", b"hello\n" * 100)}, follow=True)
+    assert "notes.txt is not an mbox file" in response.content.decode()
+    assert not list((tmp_path / "uploads").iterdir())
+    settings.TAKEOUT_UPLOAD_MAX_MB = 1
+    response = client.post("/imports/upload", {"account_id": run.account_id,
+                                               "mbox": SimpleUploadedFile("big.mbox", b"x" * (2 << 20))}, follow=True)
+    assert "larger than 1 MB" in response.content.decode()
+    assert SyncRun.objects.filter(account=run.account).count() == 1
+    other = BusinessFactory()
+    foreign = GmailAccountFactory(business=other)
+    response = client.post("/imports/upload", {"account_id": foreign.pk,
+                                               "mbox": SimpleUploadedFile("a.mbox", mbox)}, follow=True)
+    assert "Choose an account" in response.content.decode() and not SyncRun.objects.filter(account=foreign).exists()
