@@ -28,7 +28,7 @@ def is_upload(path: str | Path) -> bool:
         return False
 
 
-def import_upload(*, account: GmailAccount, upload: UploadedFile, requested_by: Any = None) -> SyncRun:
+def import_upload(*, account: GmailAccount, upload: UploadedFile[Any], requested_by: Any = None) -> SyncRun:
     """Save ``upload`` and start importing it (to completion); the file is removed when refused."""
     if upload.size is not None and upload.size > settings.TAKEOUT_UPLOAD_MAX_MB * 1024 * 1024:
         raise UploadRefused(f"The file is larger than {settings.TAKEOUT_UPLOAD_MAX_MB} MB: import it on the server "
