@@ -9,9 +9,11 @@ rest must stay the complement of what was read first.
 
 Everything here is one flat ``{...}`` of simple terms (Gmail's OR): an attachment, a document or
 payment word in the subject or the text in English or Hebrew, a sender this business already
-has receipts from, or an invoicing service that mails for its vendors.
+has receipts from that the words would miss, or an invoicing service that mails for its vendors.
 """
 from __future__ import annotations
+
+import re
 
 from django.db.models import Count
 
@@ -40,6 +42,8 @@ INVOICING_SENDERS = (
     "sumit.co.il", "yeshinvoice.co.il", "tranzila.com", "paypal.com", "stripe.com", "paddle.com",
     "fastspring.com", "intuit.com", "freshbooks.com", "xero.com", "zohoinvoice.com", "chargebee.com",
 )
+_WORD = re.compile(r"\w+")
+_SUBJECT_WORDS = tuple(" ".join(_WORD.findall(term)) for term in SUBJECT_TERMS)
 # Senders already known to the business as vendors, most receipts first; the query stays short
 # enough for Gmail (its search box takes a few thousand characters).
 KNOWN_SENDERS_MAX = 100
@@ -47,10 +51,26 @@ QUERY_MAX_CHARS = 2500
 
 
 def known_senders(account: GmailAccount) -> list[str]:
-    """Addresses this account's business has receipts from, most receipts first."""
+    """Addresses this account's business has receipts from that the words alone would miss (one
+    of their receipts has no attachment and no subject term), most receipts first. A vendor whose
+    receipts the words find already adds nothing but its newsletters to the likely search."""
     rows = (Receipt.objects.filter(account__business_id=account.business_id).exclude(sender_email="")
-            .values("sender_email").annotate(n=Count("id")).order_by("-n", "sender_email")[:KNOWN_SENDERS_MAX])
-    return [row["sender_email"].lower() for row in rows if _plain_address(row["sender_email"])]
+            .values("sender_email").annotate(n=Count("id")).order_by("-n", "sender_email")[:KNOWN_SENDERS_MAX * 3])
+    senders = [row["sender_email"] for row in rows if _plain_address(row["sender_email"])]
+    missed: set[str] = set()
+    receipts = (Receipt.objects.filter(account__business_id=account.business_id, sender_email__in=senders)
+                .annotate(files=Count("attachments")).values_list("sender_email", "subject", "files")
+                .order_by("-id")[:20 * len(senders)])
+    for sender, subject, files in receipts:
+        if not files and not subject_matches(subject):
+            missed.add(sender)
+    return [sender.lower() for sender in senders if sender in missed][:KNOWN_SENDERS_MAX]
+
+
+def subject_matches(subject: str) -> bool:
+    """Whether a subject holds one of SUBJECT_TERMS as whole words (as Gmail matches them)."""
+    words = f" {' '.join(_WORD.findall(subject.lower()))} "
+    return any(f" {term} " in words for term in _SUBJECT_WORDS)
 
 
 def _plain_address(address: str) -> bool:
