@@ -63,6 +63,8 @@ class SyncRunAdmin(admin.ModelAdmin[SyncRun]):
         "saved_receipts",
         "skipped_count",
         "errors_count",
+        "already_stored",
+        "phase",
         "heartbeat_age",
         "duration",
         "rate",

@@ -151,13 +151,17 @@ def test_seed_example_short_range_sync_completes_with_the_seed_shape(
     run = status["sync_run"]
     assert status["success"] is True and STATUS_KEYS <= set(run)
     assert run["status"] == "completed"
-    assert set(run["progress"]) == {"messages_scanned", "saved_receipts", "skipped_count", "errors_count"}
+    # The seed's four keys, and beside them receipts stored before this run and receipts found so far.
+    assert set(run["progress"]) == {"messages_scanned", "saved_receipts", "skipped_count", "errors_count",
+                                    "already_stored", "receipts_found"}
     assert run["config"] == {"from_date": "2025-03-01", "to_date": "2025-03-31", "months_back": None,
                              "run_to_completion": True, "max_seconds_per_run": None}
-    assert set(run["checkpoint"]) == {"has_next", "last_page_token", "current_month"}
+    assert set(run["checkpoint"]) == {"has_next", "last_page_token", "current_month", "phase", "byte_offset", "file_size"}
     assert run["checkpoint"]["has_next"] is False and run["checkpoint"]["current_month"] == "2025-03"
     progress = run["progress"]
-    assert progress["messages_scanned"] == progress["saved_receipts"] + progress["skipped_count"] + progress["errors_count"] > 0
+    assert progress["messages_scanned"] == (progress["saved_receipts"] + progress["skipped_count"] + progress["errors_count"]
+                                            + progress["already_stored"]) > 0
+    assert progress["receipts_found"] == progress["saved_receipts"] + progress["already_stored"]
     receipts = client.get("/api/receipts/?page_size=500").json()
     assert receipts["count"] == progress["saved_receipts"]
 
@@ -182,8 +186,9 @@ def test_seed_example_paused_run_status(owner) -> None:
     body = client.get(f"/api/receipts/sync/status?run_id={run.pk}").json()
     assert body["sync_run"]["status"] == "paused"
     assert body["sync_run"]["progress"] == {"messages_scanned": 1500, "saved_receipts": 45, "skipped_count": 1420,
-                                            "errors_count": 35}
-    assert body["sync_run"]["checkpoint"] == {"has_next": True, "last_page_token": "CAIQ123", "current_month": "2024-06"}
+                                            "errors_count": 35, "already_stored": 0, "receipts_found": 45}
+    assert body["sync_run"]["checkpoint"] == {"has_next": True, "last_page_token": "CAIQ123", "current_month": "2024-06",
+                                              "phase": None, "byte_offset": None, "file_size": None}
     assert body["sync_run"]["progress_percentage"] == 50.0
 
 

@@ -233,7 +233,7 @@ def _invoices(count: int) -> list[ReceiptDraft]:
 def test_a_commit_group_stores_receipts_files_and_the_runs_progress_together_or_not_at_all() -> None:
     """GIVEN fetched batches examined by a slice WHEN they are committed THEN the new receipts,
     their files and the run's counters and checkpoint move together; when the run is no longer
-    the worker's, none of it is written; a message stored before counts as skipped."""
+    the worker's, none of it is written; a receipt stored before counts as already stored."""
     from gmail_sync.engine import Examined, LostOwnership, SliceRunner
     from tests.factories import SyncRunFactory
 
@@ -247,7 +247,7 @@ def test_a_commit_group_stores_receipts_files_and_the_runs_progress_together_or_
         examined = Examined()
         examined.add([draft.gmail_message_id for draft in batch], [("receipt", draft) for draft in batch])
         examined.skipped = skipped
-        runner._commit(examined, page_token="1-2", month="2025-01")
+        runner._commit(examined, runner._page_checkpoint(examined, "1-2", "2025-01"))
 
     with pytest.raises(LostOwnership):
         commit(drafts[:1], "someone else")
@@ -255,7 +255,8 @@ def test_a_commit_group_stores_receipts_files_and_the_runs_progress_together_or_
     commit(drafts[:2], "w1")
     commit(drafts, "w1")  # m0 and m1 are stored already: only m2 is new
     run.refresh_from_db()
-    assert (run.messages_scanned, run.saved_receipts, run.skipped_count, run.page_cursor) == (9, 3, 6, "m2")
+    assert (run.messages_scanned, run.saved_receipts, run.skipped_count, run.already_stored, run.page_cursor) == (
+        9, 3, 4, 2, "m2")
     assert sorted(Receipt.objects.values_list("gmail_message_id", flat=True)) == ["m0", "m1", "m2"]
     assert ReceiptAttachment.objects.count() == 3  # one per receipt: the second copy is the same file
     stored = Receipt.objects.get(gmail_message_id="m2")

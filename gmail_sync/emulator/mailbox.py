@@ -53,9 +53,17 @@ class EmulatedMessage:
     def searchable(self) -> Searchable:
         """What a search reads of this message; its labels as they are now."""
         if self._searchable is None:
-            self._searchable = Searchable(lambda: self.parsed, self.label_ids, self.internal_date_ms)
+            self._searchable = Searchable(self._parse_for_search, self.label_ids, self.internal_date_ms)
         self._searchable.labels = set(self.label_ids)
         return self._searchable
+
+    def _parse_for_search(self) -> Message:
+        """The message as search reads it; its headers alone when the standard library cannot
+        parse it whole (nesting deeper than its recursion), as Gmail still finds such mail."""
+        try:
+            return self.parsed
+        except RecursionError:
+            return email.parser.BytesParser(policy=email.policy.compat32).parsebytes(self.raw, headersonly=True)
 
     def snippet(self) -> str:
         """The first text of the message, or "" for one the standard library cannot walk (Gmail

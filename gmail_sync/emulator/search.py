@@ -66,8 +66,8 @@ class Searchable:
                     if isinstance(payload, bytes):
                         body = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
                         bodies.append(unescape(_TAG.sub(" ", body)) if part.get_content_subtype() == "html" else body)
-        except (LookupError, ValueError):  # a charset or a structure the standard library cannot read
-            pass
+        except (LookupError, ValueError, RecursionError):  # a charset or a structure the standard library
+            pass  # cannot read (nesting deeper than its recursion): searched by what was read, as Gmail indexes it
         return sender.lower(), words(subject), words(" ".join([sender, recipients, subject, *bodies])), attachment
 
     @property
