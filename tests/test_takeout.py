@@ -301,3 +301,30 @@ def test_the_dashboards_upload_form_imports_a_small_file_and_refuses_what_it_can
     response = client.post("/imports/upload", {"account_id": foreign.pk,
                                                "mbox": SimpleUploadedFile("a.mbox", mbox)}, follow=True)
     assert "Choose an account" in response.content.decode() and not SyncRun.objects.filter(account=foreign).exists()
+
+
+@pytestmark_db
+def test_an_import_is_cancelled_at_its_next_commit_and_resumes_from_its_checkpoint(tmp_path: Path, sample_mailbox: Path,
+                                                                                  monkeypatch) -> None:
+    from gmail_sync import importer
+    from gmail_sync.services import cancel_run, resume_run
+
+    box = Mailbox.from_path(sample_mailbox, address="cancel@example.com")
+    path = export_takeout(box.all(), tmp_path / "takeout.mbox")
+    clean = _import(GmailAccountFactory(email="clean@example.com"), path)
+    account = GmailAccountFactory(email="cancel@example.com")
+    run = import_start(account=account, path=path, run_to_completion=True, enqueue=False)
+
+    def cancel_once(current: SyncRun) -> None:
+        if not SyncRun.objects.filter(pk=current.pk, cancel_requested=True).exists() and current.status == "running":
+            cancel_run(run=SyncRun.objects.get(pk=current.pk))
+
+    monkeypatch.setattr(importer, "COMMIT_EVERY_MESSAGES", 50)
+    assert engine.run_slice(run.pk, on_progress=cancel_once).outcome == "cancelled"
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.CANCELLED and 0 < run.source_offset < path.stat().st_size
+    assert run.messages_scanned == 50
+    resume_run(run=run, enqueue=False)
+    assert engine.run_slice(run.pk).outcome == "completed"
+    run.refresh_from_db()
+    assert {name: getattr(run, name) for name in COUNTERS} == {name: getattr(clean, name) for name in COUNTERS}
