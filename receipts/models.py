@@ -10,8 +10,9 @@ from gmail_sync.models import GmailAccount, SyncRun
 class Receipt(models.Model):
     """A receipt or invoice recognised in one Gmail message.
 
-    Stored once per (account, Gmail message id): the unique constraint, not a lookup, is what
-    keeps a retried, resumed or repeated sync from storing a message twice.
+    Stored once per (account, Gmail message id), and once per (account, message key): the unique
+    constraints, not a lookup, are what keep a retried, resumed or repeated sync, or an import of
+    mail already synced, from storing a message twice.
     """
 
     class ReviewStatus(models.TextChoices):
@@ -25,6 +26,9 @@ class Receipt(models.Model):
     )
     gmail_message_id = models.CharField(max_length=64)
     gmail_thread_id = models.CharField(max_length=64, blank=True, default="")
+    # The message's own identity (a digest of its Message-ID, Date and sender; empty without a
+    # Message-ID): the same mail reached by two ids (an import and a sync, say) is one receipt.
+    message_key = models.CharField(max_length=64, blank=True, default="", db_default="")
     sender_email = models.CharField(max_length=320, blank=True, default="")
     sender_name = models.CharField(max_length=300, blank=True, default="")
     subject = models.TextField(blank=True, default="")
@@ -53,6 +57,10 @@ class Receipt(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "gmail_message_id"], name="uniq_receipt_per_account_message"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "message_key"], condition=~Q(message_key=""),
+                name="uniq_receipt_per_account_message_key",
             ),
             models.CheckConstraint(
                 condition=Q(confidence__gte=0, confidence__lte=100), name="chk_receipt_confidence"

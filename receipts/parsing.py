@@ -46,6 +46,7 @@ class ParsedEmail:
     sender_name: str = ""
     sender_email: str = ""
     date_header: str = ""
+    message_id_header: str = ""
     text: str = ""
     html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
@@ -268,7 +269,8 @@ def _parse_date(value: str) -> datetime | None:
 
 def _parse_tree(root: fast_mail_parser.PyMimePart) -> ParsedEmail:
     headers = root.headers
-    parsed = ParsedEmail(subject=_header(headers, "subject"), date_header=_header(headers, "date"))
+    parsed = ParsedEmail(subject=_header(headers, "subject"), date_header=_header(headers, "date"),
+                         message_id_header=_header(headers, "message-id").strip()[:998])
     parsed.sender_name, parsed.sender_email = parse_sender(_header(headers, "from"))
     texts: list[str] = []
     htmls: list[str] = []
@@ -322,6 +324,7 @@ def _parse_with_stdlib(raw: bytes) -> ParsedEmail:
     parsed = ParsedEmail(subject=decode_header(msg.get("Subject")))
     parsed.sender_name, parsed.sender_email = parse_sender(decode_header(msg.get("From")))
     parsed.date_header = str(msg.get("Date") or "")
+    parsed.message_id_header = str(msg.get("Message-ID") or "").strip()[:998]
     texts: list[str] = []
     htmls: list[str] = []
     for part in _walk(msg):

@@ -1,6 +1,7 @@
 """Writing receipts: one per (account, Gmail message), with their attachments."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,11 +34,12 @@ def receipts_store(*, account: GmailAccount, run: SyncRun | None, drafts: list[R
     """Store the receipts whose messages are not stored yet; return how many this call created.
 
     Must run inside the caller's transaction (the page loop's, with the run's counters). The
-    unique constraint on (account, message id) decides which are new (``bulk_create`` with
-    ``ignore_conflicts``: ``ON CONFLICT DO NOTHING``), so concurrent or repeated syncs never
-    store a message twice and never fail on one stored in between. The new ones are then looked
-    up: rows of these messages written by this run that were not there before the insert (only
-    the worker that owns a run writes its receipts).
+    unique constraints on (account, message id) and (account, message key) decide which are new
+    (``bulk_create`` with ``ignore_conflicts``: ``ON CONFLICT DO NOTHING``), so concurrent or
+    repeated syncs, and an import of mail a sync stored under another id, never store a message
+    twice and never fail on one stored in between. The new ones are then looked up: rows of these
+    messages written by this run that were not there before the insert (only the worker that owns
+    a run writes its receipts).
     """
     receipts, attachments = receipt_rows(account=account, run=run, drafts=drafts)
     if not receipts:
@@ -48,9 +50,15 @@ def receipts_store(*, account: GmailAccount, run: SyncRun | None, drafts: list[R
     Receipt.objects.bulk_create(receipts, ignore_conflicts=True)
     rows = list(stored.values_list("pk", "gmail_message_id", "sync_run"))
     if len(rows) < len(receipts):
-        # SQLite's INSERT OR IGNORE skips a row that fails a check as silently as a duplicate:
-        # a receipt that is not there now was refused, not stored before.
-        raise IntegrityError(f"{len(receipts) - len(rows)} receipt rows refused by a constraint")
+        found = {message_id for _, message_id, _ in rows}
+        keys = {r.message_key for r in receipts if r.gmail_message_id not in found and r.message_key}
+        same_mail = set(Receipt.objects.filter(account=account, message_key__in=keys).values_list("message_key",
+                                                                                                  flat=True))
+        refused = [r for r in receipts if r.gmail_message_id not in found and r.message_key not in same_mail]
+        if refused:
+            # SQLite's INSERT OR IGNORE skips a row that fails a check as silently as a duplicate:
+            # a receipt that is not there now, under its id or its message key, was refused.
+            raise IntegrityError(f"{len(refused)} receipt rows refused by a constraint")
     run_id = run.pk if run is not None else None
     created = {message_id: pk for pk, message_id, writer in rows if writer == run_id and pk not in before}
     linked = []
@@ -98,6 +106,7 @@ def _receipt_values(account: GmailAccount, run: SyncRun | None, draft: ReceiptDr
         "sync_run_id": run.pk if run is not None else None,
         "gmail_message_id": draft.gmail_message_id,
         "gmail_thread_id": draft.gmail_thread_id,
+        "message_key": message_key(parsed),
         "sender_email": _text(parsed.sender_email, 320),
         "sender_name": _text(parsed.sender_name, 300),
         "subject": _text(parsed.subject),
@@ -112,6 +121,15 @@ def _receipt_values(account: GmailAccount, run: SyncRun | None, draft: ReceiptDr
         "review_status": Receipt.ReviewStatus.PENDING,
         "reasons": recognition.reasons,
     }
+
+
+def message_key(parsed: ParsedEmail) -> str:
+    """The message's own identity: a digest of its Message-ID, Date and sender, or "" when it has
+    no Message-ID (nothing then tells two copies of it apart from two messages)."""
+    if not parsed.message_id_header:
+        return ""
+    identity = "\x00".join([parsed.message_id_header, parsed.date_header.strip(), parsed.sender_email])
+    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _text(value: str, max_length: int | None = None) -> str:

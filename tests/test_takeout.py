@@ -328,3 +328,24 @@ def test_an_import_is_cancelled_at_its_next_commit_and_resumes_from_its_checkpoi
     assert engine.run_slice(run.pk).outcome == "completed"
     run.refresh_from_db()
     assert {name: getattr(run, name) for name in COUNTERS} == {name: getattr(clean, name) for name in COUNTERS}
+
+
+@pytestmark_db
+def test_mail_without_gmail_ids_is_matched_to_synced_receipts_by_its_own_identity(emulator, settings,
+                                                                                  sample_mailbox: Path) -> None:
+    """GIVEN an account synced from the API
+    WHEN the same mail is imported from a plain mbox (no Gmail ids: its ids are not the API's)
+    THEN the unique (account, message key) constraint makes each receipt the one already stored."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    account = GmailAccountFactory(email="owner@example.com", refresh_token="demo-refresh-token")
+    synced = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
+                        to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
+    while engine.run_slice(synced.pk).outcome == "paused":
+        pass
+    synced.refresh_from_db()
+    stored = _receipts(account)
+    assert len(stored) == synced.saved_receipts > 0 and all(r[0] and not r[0].startswith("mbox-") for r in stored)
+    imported = _import(account, sample_mailbox)
+    assert imported.saved_receipts == 0 and imported.already_stored == synced.saved_receipts
+    assert imported.messages_scanned == synced.messages_scanned
+    assert _receipts(account) == stored
