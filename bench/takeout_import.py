@@ -25,6 +25,7 @@ from pathlib import Path
 from common import PYTHON, ROOT, mailbox, peak_rss_mb, table, write
 
 ENVELOPE = re.compile(rb"(?m)^From (\d+)@xxx ")
+MESSAGE_ID = re.compile(rb"(?im)^(Message-ID: *)<")
 
 
 def _takeout_sample(count: int) -> bytes:
@@ -40,8 +41,9 @@ def _takeout_sample(count: int) -> bytes:
 
 
 def _copy(sample: bytes, number: int) -> bytes:
-    """The sample with every Gmail id moved, so that each copy is new mail."""
-    return ENVELOPE.sub(lambda m: b"From %d@xxx " % (int(m.group(1)) ^ (number << 40)), sample)
+    """The sample with every Gmail id and Message-ID changed, so that each copy is new mail."""
+    moved = ENVELOPE.sub(lambda m: b"From %d@xxx " % (int(m.group(1)) ^ (number << 40)), sample)
+    return MESSAGE_ID.sub(b"\\1<copy%d." % number, moved)
 
 
 def _padding(number: int, rng: random.Random) -> bytes:

@@ -422,7 +422,7 @@ class SliceRunner:
         """The checkpoint past ``examined``, the last examined batches of a page."""
         checkpoint: dict[str, Any] = {"last_page_token": page_token, "current_month": month,
                                       "page_cursor": examined.last_id}
-        if self.boundary:
+        if self.boundary and examined.batches:  # the boundary's messages are in these batches
             checkpoint["boundary_ids"] = [*self.run_obj.boundary_ids, *self.boundary]
             self.boundary = []
         return checkpoint

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from . import uploads
 from .engine import COMMIT_EVERY_FILE_BYTES, Examined, SliceResult, SliceRunner
-from .takeout import NotAnMbox, identify, read_mbox
+from .takeout import MboxMessage, NotAnMbox, identify, read_mbox
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ class ImportRunner(SliceRunner):
             path.unlink(missing_ok=True)
         return result
 
-    def _examine_message(self, message: Any, pending: Examined) -> None:
+    def _examine_message(self, message: MboxMessage, pending: Examined) -> None:
         if message.raw is None:  # larger than any mail Gmail takes: counted, not read
             logger.warning("run_id=%s message at byte %s refused: larger than the message limit (%s bytes)",
                            self.run_id, message.start, message.size)
