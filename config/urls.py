@@ -47,7 +47,9 @@ sync_cancel = SyncRunViewSet.as_view({"post": "cancel"})
 sync_resume = SyncRunViewSet.as_view({"post": "resume"})
 sync_runs = SyncRunViewSet.as_view({"get": "list_runs"})
 receipt_list = ReceiptViewSet.as_view({"get": "list"})
-receipt_detail = ReceiptViewSet.as_view({"get": "retrieve"})
+receipt_detail = ReceiptViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
+receipt_approve = ReceiptViewSet.as_view({"post": "approve"})
+receipt_reject = ReceiptViewSet.as_view({"post": "reject"})
 receipt_attachment = ReceiptViewSet.as_view({"get": "attachment"})
 receipt_export = ReceiptViewSet.as_view({"get": "export"})
 
@@ -60,6 +62,8 @@ api = [
     path("receipts/export", receipt_export, name="receipt-export"),
     path("receipts/", receipt_list, name="receipt-list"),
     path("receipts/<id:pk>", receipt_detail, name="receipt-detail"),
+    path("receipts/<id:pk>/approve", receipt_approve, name="receipt-approve"),
+    path("receipts/<id:pk>/reject", receipt_reject, name="receipt-reject"),
     path("receipts/<id:pk>/attachments/<id:attachment_id>", receipt_attachment, name="receipt-attachment"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file of its own: no inline script for the CSP.

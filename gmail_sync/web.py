@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from receipts.models import Receipt
 from receipts.selectors import FilterError, filter_receipts, receipts_of, totals_by_currency
 
 from . import oauth, uploads
@@ -95,6 +96,7 @@ def receipts_page(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "filters": request.GET,
         "query": query.urlencode(),
+        "review_statuses": [*Receipt.ReviewStatus.choices, ("all", "All")],
     }, status=400 if errors else 200)
 
 

@@ -1,10 +1,12 @@
-"""The receipts endpoints: list with filters, detail, attachment download, CSV and ZIP export."""
+"""The receipts endpoints: list with filters, detail, review (edit, approve, reject), attachment
+download, CSV and ZIP export."""
 from __future__ import annotations
 
 import csv
 import io
 import zipfile
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -20,6 +22,7 @@ from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination
 
 from .files import STORED_TYPES
 from .models import Receipt, ReceiptAttachment
+from .review import receipt_edit, receipt_review
 from .selectors import FilterError, ReceiptFilter, filter_receipts, receipts_of
 
 ZIP_MAX_FILES = 2000
@@ -43,7 +46,35 @@ class ReceiptSerializer(serializers.ModelSerializer[Receipt]):
         model = Receipt
         fields = ["id", "gmail_message_id", "account", "sender_email", "sender_name", "vendor", "subject",
                   "received_at", "receipt_date", "amount", "currency", "invoice_number", "vat_amount", "confidence",
-                  "review_status", "attachments"]
+                  "review_status", "edited_fields", "original_values", "reviewed_at", "attachments"]
+
+
+class ReceiptEditSerializer(serializers.Serializer[Receipt]):
+    """A person's corrections: any of these fields; an edited field is never overwritten by a sync."""
+
+    vendor = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, required=False)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", allow_blank=True, required=False,
+                                      error_messages={"invalid": "A 3-letter ISO 4217 code."})
+    receipt_date = serializers.DateField(allow_null=True, required=False)
+    invoice_number = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    vat_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, required=False)
+
+    def validate_currency(self, value: str) -> str:
+        return value.upper()
+
+    def validate_receipt_date(self, value: date | None) -> date | None:
+        if value is not None and not date(1990, 1, 1) <= value <= date.today() + timedelta(days=366):
+            raise serializers.ValidationError("Not a plausible date for a receipt.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["Not an editable field."] for name in unknown})
+        if not attrs:
+            raise serializers.ValidationError({"non_field_errors": [f"Send at least one of: {', '.join(self.fields)}."]})
+        return attrs
 
 
 class ReceiptViewSet(viewsets.ReadOnlyModelViewSet[Receipt]):
@@ -78,6 +109,38 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet[Receipt]):
         if receipt is None:
             return Response({"success": False, "error": "No such receipt."}, status=status.HTTP_404_NOT_FOUND)
         return Response(self.get_serializer(receipt).data)
+
+    @extend_schema(request=ReceiptEditSerializer,
+                   responses={200: ReceiptSerializer, 400: ERRORS, 401: AUTH_ERROR, 404: FAILURE},
+                   summary="Correct a receipt's fields (kept through every later sync)")
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        receipt = self.get_queryset().filter(pk=kwargs["pk"]).first()
+        if receipt is None:
+            return Response({"success": False, "error": "No such receipt."}, status=status.HTTP_404_NOT_FOUND)
+        if not isinstance(request.data, dict):
+            return Response({"success": False, "errors": {"body": ["Send a JSON object."]}},
+                            status=status.HTTP_400_BAD_REQUEST)
+        edit = ReceiptEditSerializer(data=request.data)
+        if not edit.is_valid():
+            return Response({"success": False, "errors": edit.errors}, status=status.HTTP_400_BAD_REQUEST)
+        receipt = receipt_edit(receipt=receipt, changes=dict(edit.validated_data))
+        return Response(self.get_serializer(receipt).data)
+
+    @extend_schema(request=None, responses={200: ReceiptSerializer, 401: AUTH_ERROR, 404: FAILURE},
+                   summary="Approve a receipt")
+    def approve(self, request: Request, pk: str) -> Response:
+        return self._decide(pk, Receipt.ReviewStatus.APPROVED)
+
+    @extend_schema(request=None, responses={200: ReceiptSerializer, 401: AUTH_ERROR, 404: FAILURE},
+                   summary="Reject a receipt: not a receipt (kept as rejected, never created again by a sync)")
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._decide(pk, Receipt.ReviewStatus.REJECTED)
+
+    def _decide(self, pk: str, decision: str) -> Response:
+        receipt = self.get_queryset().filter(pk=pk).first()
+        if receipt is None:
+            return Response({"success": False, "error": "No such receipt."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(self.get_serializer(receipt_review(receipt=receipt, status=decision)).data)
 
     @extend_schema(responses={**{(200, kind): OpenApiTypes.BINARY for kind in sorted(STORED_TYPES)},
                               401: AUTH_ERROR, 404: FAILURE},

@@ -19,6 +19,7 @@ class Receipt(models.Model):
         PENDING = "pending", "Pending review"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
+        DUPLICATE = "duplicate", "Duplicate"
 
     account = models.ForeignKey(GmailAccount, on_delete=models.CASCADE, related_name="receipts")
     sync_run = models.ForeignKey(
@@ -44,6 +45,11 @@ class Receipt(models.Model):
         max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
     )
     reasons = models.JSONField(default=list, blank=True)
+    # A person's review: the fields they edited (a sync never writes a stored receipt again, so
+    # an edit stays), the extraction's values of those fields as they were, and when.
+    edited_fields = models.JSONField(default=list, blank=True)
+    original_values = models.JSONField(default=dict, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,7 +75,7 @@ class Receipt(models.Model):
                 condition=Q(currency="") | Q(currency__regex=r"^[A-Z]{3}$"), name="chk_receipt_currency"
             ),
             models.CheckConstraint(
-                condition=Q(review_status__in=["pending", "approved", "rejected"]),
+                condition=Q(review_status__in=["pending", "approved", "rejected", "duplicate"]),
                 name="chk_receipt_review_status",
             ),
         ]

@@ -37,6 +37,10 @@ class ReceiptFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-f
     max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", **AMOUNT)
     q = django_filters.CharFilter(method="filter_text", max_length=300,
                                   help_text="Text in the vendor, subject, sender or invoice number.")
+    review_status = django_filters.ChoiceFilter(
+        method="filter_review_status", choices=[*Receipt.ReviewStatus.choices, ("all", "All")],
+        help_text="pending, approved, rejected, duplicate or all; without it, rejected receipts and duplicates "
+                  "are left out (of the list, the totals and the exports).")
     ordering = django_filters.OrderingFilter(fields=["received_at", "receipt_date", "amount", "vendor"])
 
     class Meta:
@@ -45,6 +49,9 @@ class ReceiptFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-f
 
     def filter_currency(self, queryset: QuerySet[Receipt], name: str, value: str) -> QuerySet[Receipt]:
         return queryset.filter(currency=value.upper())
+
+    def filter_review_status(self, queryset: QuerySet[Receipt], name: str, value: str) -> QuerySet[Receipt]:
+        return queryset if value == "all" else queryset.filter(review_status=value)
 
     def filter_text(self, queryset: QuerySet[Receipt], name: str, value: str) -> QuerySet[Receipt]:
         return queryset.filter(Q(vendor__icontains=value) | Q(subject__icontains=value)
@@ -75,6 +82,8 @@ def filter_receipts(queryset: QuerySet[Receipt], params: Mapping[str, str]) -> Q
         raise FilterError({field: [str(e) for e in errors] for field, errors in filters.errors.items()})
     ordered = "ordering" in filters.form.cleaned_data and filters.form.cleaned_data["ordering"]
     result: QuerySet[Receipt] = filters.qs
+    if not filters.form.cleaned_data.get("review_status"):  # what a bookkeeper counts: not rejected, not twice
+        result = result.exclude(review_status__in=[Receipt.ReviewStatus.REJECTED, Receipt.ReviewStatus.DUPLICATE])
     return result.order_by(*result.query.order_by, "-id") if ordered else result
 
 

@@ -26,6 +26,9 @@ ENDPOINTS = [
     ("get", "/api/receipts/"),
     ("get", "/api/receipts/1"),
     ("get", "/api/receipts/1/attachments/1"),
+    ("patch", "/api/receipts/1"),
+    ("post", "/api/receipts/1/approve"),
+    ("post", "/api/receipts/1/reject"),
     ("get", "/api/receipts/export?format=csv"),
 ]
 STATUS_KEYS = {"id", "mode", "status", "progress", "config", "checkpoint", "progress_percentage",

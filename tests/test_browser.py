@@ -109,6 +109,17 @@ def test_connect_backfill_browse_export_and_disconnect(live_server, emulator, se
     assert csv_text.startswith("\ufeffid,receipt_date,vendor")
     assert csv_text.count("\n") == Receipt.objects.filter(account=account).count() + 1
 
+    # Review: reject the first receipt in the page; it leaves the list a bookkeeper counts.
+    first = page.locator("#receipts tbody tr[data-receipt-id]").first
+    receipt_id = int(first.get_attribute("data-receipt-id") or 0)
+    first.locator("[data-decide=reject]").click()
+    page.wait_for_selector(f"tr[data-receipt-id='{receipt_id}'] [data-review]:text('rejected')")
+    assert Receipt.objects.get(pk=receipt_id).review_status == "rejected"
+    page.goto(live_server.url + "/receipts/?review_status=rejected")
+    assert page.locator("#receipts tbody tr[data-receipt-id]").count() == 1
+    page.goto(live_server.url + "/receipts/")
+    assert page.locator(f"tr[data-receipt-id='{receipt_id}']").count() == 0
+
     page.goto(live_server.url + "/")
     token = account.refresh_token
     page.click("button:text('Disconnect')")

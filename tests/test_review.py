@@ -1,0 +1,103 @@
+"""A bookkeeper's review: corrections, approval and rejection, kept through every later sync."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from gmail_sync import engine
+from gmail_sync.accounts import api_user_create
+from gmail_sync.models import Business, SyncRun
+from gmail_sync.services import cancel_run, resume_run, sync_start
+from receipts.models import Receipt
+from tests.conftest import SAMPLE_END
+from tests.factories import GmailAccountFactory, ReceiptFactory
+
+
+def _client(username: str = "keeper", business: str = "Books") -> tuple[APIClient, Business]:
+    _, token = api_user_create(username=username, business_name=business)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client, Business.objects.get(name=business)
+
+
+@pytest.mark.django_db
+def test_a_correction_keeps_the_extracted_value_beside_it_and_bad_input_is_named() -> None:
+    client, business = _client()
+    receipt = ReceiptFactory(account=GmailAccountFactory(business=business), amount=Decimal("12.00"), vendor="Acm")
+    response = client.patch(f"/api/receipts/{receipt.pk}", {"amount": "120.00", "vendor": "Acme Ltd",
+                                                            "currency": "ils"}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["amount"], body["vendor"], body["currency"]) == ("120.00", "Acme Ltd", "ILS")
+    assert set(body["edited_fields"]) == {"amount", "vendor", "currency"}
+    assert body["original_values"] == {"amount": "12.00", "vendor": "Acm", "currency": "USD"}
+    again = client.patch(f"/api/receipts/{receipt.pk}", {"amount": "121.00"}, format="json").json()
+    assert again["original_values"]["amount"] == "12.00", "the extraction's value, not the first correction"
+
+    for payload, field in (({"currency": "shekel"}, "currency"), ({"amount": "1e999"}, "amount"),
+                           ({"receipt_date": "1900-01-01"}, "receipt_date"), ({"subject": "x"}, "subject"),
+                           ({}, "non_field_errors")):
+        bad = client.patch(f"/api/receipts/{receipt.pk}", payload, format="json")
+        assert bad.status_code == 400 and field in bad.json()["errors"], (payload, bad.json())
+    other, _ = _client("stranger", "Elsewhere")
+    assert other.patch(f"/api/receipts/{receipt.pk}", {"amount": "1.00"}, format="json").status_code == 404
+    assert other.post(f"/api/receipts/{receipt.pk}/reject").status_code == 404
+    receipt.refresh_from_db()
+    assert receipt.amount == Decimal("121.00") and receipt.review_status == "pending"
+
+
+@pytest.mark.django_db
+def test_approved_and_rejected_receipts_and_what_the_list_totals_and_exports_leave_out() -> None:
+    client, business = _client()
+    account = GmailAccountFactory(business=business)
+    keep, drop = ReceiptFactory(account=account, amount=Decimal("10.00")), ReceiptFactory(account=account, amount=Decimal("99.00"))
+    assert client.post(f"/api/receipts/{keep.pk}/approve").json()["review_status"] == "approved"
+    assert client.post(f"/api/receipts/{drop.pk}/reject").json()["review_status"] == "rejected"
+    listed = {r["id"] for r in client.get("/api/receipts/").json()["results"]}
+    assert listed == {keep.pk}, "a rejected receipt is not a receipt"
+    assert {r["id"] for r in client.get("/api/receipts/?review_status=rejected").json()["results"]} == {drop.pk}
+    assert len(client.get("/api/receipts/?review_status=all").json()["results"]) == 2
+    assert "review_status" in client.get("/api/receipts/?review_status=maybe").json()["errors"]
+    csv = b"".join(client.get("/api/receipts/export?format=csv").streaming_content).decode()
+    assert "99.00" not in csv and "10.00" in csv
+
+
+@pytest.mark.django_db(transaction=True)
+def test_edits_and_rejections_survive_a_resync_and_a_resume(emulator, settings) -> None:
+    """GIVEN a synced mailbox, one receipt corrected and one rejected
+    WHEN the range is synced again (sliced, with a resume midway)
+    THEN the correction stands, the rejected receipt stays rejected and is not created again."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    account = GmailAccountFactory(email="owner@example.com", refresh_token="demo-refresh-token")
+
+    def sync() -> SyncRun:
+        """Sliced, the first slice's clock running fast; cancelled when paused, then resumed."""
+        run = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
+                         to_date=timezone.localdate(), run_to_completion=False, max_seconds_per_run=10, enqueue=False)
+        ticks = iter(range(0, 10**6, 3))
+        assert engine.run_slice(run.pk, clock=lambda: next(ticks)).outcome == "paused"
+        run.refresh_from_db()
+        assert cancel_run(run=run).status == SyncRun.Status.CANCELLED
+        resume_run(run=run, enqueue=False)
+        while engine.run_slice(run.pk).outcome == "paused":
+            pass
+        run.refresh_from_db()
+        assert run.status == SyncRun.Status.COMPLETED
+        return run
+
+    first = sync()
+    corrected, rejected = Receipt.objects.filter(account=account).order_by("id")[:2]
+    client, _ = _client(business=account.business.name)
+    assert client.patch(f"/api/receipts/{corrected.pk}", {"amount": "4321.00"}, format="json").status_code == 200
+    assert client.post(f"/api/receipts/{rejected.pk}/reject").status_code == 200
+    second = sync()
+    assert second.saved_receipts == 0 and second.already_stored == first.saved_receipts
+    corrected.refresh_from_db()
+    rejected.refresh_from_db()
+    assert corrected.amount == Decimal("4321.00") and corrected.edited_fields == ["amount"]
+    assert rejected.review_status == "rejected"
+    assert Receipt.objects.filter(account=account, gmail_message_id=rejected.gmail_message_id).count() == 1
