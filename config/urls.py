@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from gmail_sync import web
 from gmail_sync.api import SyncRunViewSet
 from receipts.api import ReceiptViewSet
+from receipts.ledger_api import ExaminedMessageViewSet
 
 
 class IdConverter:
@@ -52,6 +53,7 @@ receipt_approve = ReceiptViewSet.as_view({"post": "approve"})
 receipt_reject = ReceiptViewSet.as_view({"post": "reject"})
 receipt_attachment = ReceiptViewSet.as_view({"get": "attachment"})
 receipt_export = ReceiptViewSet.as_view({"get": "export"})
+message_list = ExaminedMessageViewSet.as_view({"get": "list"})
 
 api = [
     path("receipts/sync", sync_start, name="sync-start"),
@@ -65,6 +67,7 @@ api = [
     path("receipts/<id:pk>/approve", receipt_approve, name="receipt-approve"),
     path("receipts/<id:pk>/reject", receipt_reject, name="receipt-reject"),
     path("receipts/<id:pk>/attachments/<id:attachment_id>", receipt_attachment, name="receipt-attachment"),
+    path("messages/", message_list, name="message-list"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file of its own: no inline script for the CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),

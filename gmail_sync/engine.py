@@ -31,7 +31,7 @@ from django.utils import timezone
 from receipts.parsing import MessageRefused, parse_email
 from receipts.recognition import recognise
 from receipts.sandbox import MessageFailed, shared_sandbox
-from receipts.services import ReceiptDraft, receipts_store
+from receipts.services import ReceiptDraft, Seen, ledger_store, receipts_store
 
 from . import dates, likely, quarantine, runs
 from .client import OUT_OF_RANGE_LABELS, AccessRevoked, GmailClient, GmailError, HistoryExpired, MessageNotFound
@@ -68,9 +68,14 @@ class LostOwnership(Exception):
     """The run is no longer ours (cancelled, failed by an operator, or reclaimed)."""
 
 
+# (verdict, what was seen): 'receipt' with its draft, 'skipped' or 'error' with a Seen (or None),
+# or 'outside'/'gone' (not counted).
+Verdict = tuple[str, "ReceiptDraft | Seen | None"]
+
+
 @dataclass
 class Examined:
-    """Fetched batches, examined and not committed yet."""
+    """Fetched batches, examined and not committed yet, with their ledger entries."""
 
     batches: int = 0
     last_id: str = ""
@@ -78,15 +83,18 @@ class Examined:
     skipped: int = 0
     errors: int = 0
     file_bytes: int = 0
+    ledger: list[tuple[str, str, ReceiptDraft | Seen | None]] = field(default_factory=list)
 
-    def add(self, ids: list[str], verdicts: list[tuple[str, ReceiptDraft | None]]) -> None:
+    def add(self, ids: list[str], verdicts: list[Verdict]) -> None:
         self.batches += 1
         self.last_id = ids[-1]
-        drafts = [draft for _, draft in verdicts if draft is not None]
+        drafts = [seen for _, seen in verdicts if isinstance(seen, ReceiptDraft)]
         self.drafts += drafts
         self.file_bytes += sum(len(a.data) for draft in drafts for a in draft.parsed.attachments)
         self.skipped += sum(1 for verdict, _ in verdicts if verdict == "skipped")
         self.errors += sum(1 for verdict, _ in verdicts if verdict == "error")
+        self.ledger += [(mid, verdict, seen) for mid, (verdict, seen) in zip(ids, verdicts, strict=True)
+                        if verdict in {"receipt", "skipped", "error"}]
 
 
 @dataclass
@@ -365,7 +373,7 @@ class SliceRunner:
         if position < len(ids):
             yield ids[position:], dict.fromkeys(ids[position:], QUARANTINED)
 
-    def _examine(self, message_id: str, resource: Any, window: tuple[int, int] | None) -> tuple[str, ReceiptDraft | None]:
+    def _examine(self, message_id: str, resource: Any, window: tuple[int, int] | None) -> Verdict:
         """'receipt', 'skipped', 'error'; or, not counted, 'outside' (belongs to a neighbouring
         window, or is in spam, the trash or drafts) or 'gone' (deleted since it was listed)."""
         if isinstance(resource, MessageNotFound):  # deleted since it was listed: no longer in the range
@@ -373,10 +381,10 @@ class SliceRunner:
             return "gone", None
         if resource is QUARANTINED:
             logger.info("run_id=%s message %s is quarantined; not read again", self.run_id, message_id)
-            return "error", None
+            return "error", Seen(error="quarantined after repeated failures")
         if isinstance(resource, Exception):
             logger.warning("run_id=%s message %s failed: %s", self.run_id, message_id, resource)
-            return "error", None
+            return "error", Seen(error=f"Gmail could not give it: {resource}"[:200])
         try:
             internal_ms = int(resource.get("internalDate", "0"))
             if window and not (window[0] <= internal_ms < window[1]):
@@ -394,8 +402,7 @@ class SliceRunner:
         received = datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else None
         return self._read(raw, message_id, str(resource.get("threadId", "")), received)
 
-    def _read(self, raw: bytes, message_id: str, thread_id: str,
-              received: datetime | None) -> tuple[str, ReceiptDraft | None]:
+    def _read(self, raw: bytes, message_id: str, thread_id: str, received: datetime | None) -> Verdict:
         """Parse and recognise one message's bytes: 'receipt' with its draft, 'skipped' or 'error'."""
         try:
             if settings.EXAMINE_IN_SANDBOX:
@@ -405,17 +412,20 @@ class SliceRunner:
                 recognition = recognise(parsed)
         except MessageRefused as exc:  # by design and in bounded time: its reason, no traceback
             logger.warning("run_id=%s message %s refused: %s", self.run_id, message_id, exc)
-            return "error", None
+            return "error", Seen(received_at=received, error=f"refused: {exc}"[:200])
         except MessageFailed as exc:  # out of memory or time, or the reader died: this message only
             logger.warning("run_id=%s message %s could not be read (%s)", self.run_id, message_id, exc)
             quarantine.record_failure(account=self.account, run=self.run_obj, message_id=message_id,
                                       reason=f"could not be read: {exc}")
-            return "error", None
+            return "error", Seen(received_at=received, error=f"could not be read: {exc}"[:200])
         except Exception:
             logger.warning("run_id=%s message %s could not be read", self.run_id, message_id, exc_info=True)
             return "error", None
         if not recognition.is_receipt or parsed is None:
-            return "skipped", None
+            return "skipped", Seen(
+                sender_email=parsed.sender_email if parsed else "", subject=parsed.subject if parsed else "",
+                received_at=received or (parsed.date if parsed else None), score=recognition.confidence,
+                reasons=recognition.reasons)
         return "receipt", ReceiptDraft(message_id, thread_id, parsed, recognition, received or parsed.date)
 
     def _page_checkpoint(self, examined: Examined, page_token: str, month: str) -> dict[str, Any]:
@@ -439,22 +449,25 @@ class SliceRunner:
         try:
             with transaction.atomic():
                 saved = receipts_store(account=self.account, run=self.run_obj, drafts=drafts) if drafts else 0
+                ledger_store(account=self.account, run=self.run_obj, entries=examined.ledger)
                 # Receipts not saved now were stored before (by an earlier run, or another import).
                 self._update(increments={**increments, "saved_receipts": saved,
                                          "already_stored": len(drafts) - saved}, **checkpoint)
         except (OperationalError, InterfaceError):
             raise  # the connection, not a row: the slice hands the run on (see _database_lost)
         except DatabaseError:  # a row the database refused: that message's error, not the group's
-            self._commit_one_by_one(drafts, skipped, errors, checkpoint)
+            self._commit_one_by_one(examined, checkpoint)
         if self.clock() - self.last_log >= PROGRESS_LOG_EVERY_SECONDS:
             self._log_progress()
         if self.on_progress:
             self.on_progress(self.run_obj)
 
-    def _commit_one_by_one(self, drafts: list[ReceiptDraft], skipped: int, errors: int, checkpoint: dict[str, Any]) -> None:
+    def _commit_one_by_one(self, examined: Examined, checkpoint: dict[str, Any]) -> None:
         """The group's write failed on a row: store each receipt on its own (a refused one is an
         error, logged by message id and never by its values), then move the counters past the group."""
+        drafts, skipped, errors = examined.drafts, examined.skipped, examined.errors
         saved = refused = 0
+        refused_ids: set[str] = set()
         for draft in drafts:
             try:
                 with transaction.atomic():
@@ -463,14 +476,21 @@ class SliceRunner:
                 raise
             except DatabaseError as exc:
                 refused += 1
+                refused_ids.add(draft.gmail_message_id)
                 logger.warning("run_id=%s message %s could not be stored (%s)", self.run_id, draft.gmail_message_id,
                                type(exc).__name__)
                 quarantine.record_failure(account=self.account, run=self.run_obj, message_id=draft.gmail_message_id,
                                           reason=f"refused by the database ({type(exc).__name__})")
         scanned = len(drafts) + skipped + errors
-        self._update(increments={"messages_scanned": scanned, "errors_count": errors + refused, "saved_receipts": saved,
-                                 "skipped_count": skipped, "already_stored": len(drafts) - saved - refused},
-                     **checkpoint)
+        entries = [(mid, verdict, Seen(error="refused by the database") if mid in refused_ids and verdict == "receipt"
+                    else seen) for mid, verdict, seen in examined.ledger]
+        entries = [(mid, "error" if mid in refused_ids and verdict == "receipt" else verdict, seen)
+                   for mid, verdict, seen in entries]
+        with transaction.atomic():
+            ledger_store(account=self.account, run=self.run_obj, entries=entries)
+            self._update(increments={"messages_scanned": scanned, "errors_count": errors + refused,
+                                     "saved_receipts": saved, "skipped_count": skipped,
+                                     "already_stored": len(drafts) - saved - refused}, **checkpoint)
 
     # -- state ---------------------------------------------------------------------------
     def _update(self, *, increments: dict[str, float] | None = None, **fields: Any) -> None:

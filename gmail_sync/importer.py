@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from receipts.services import Seen
+
 from . import uploads
 from .engine import COMMIT_EVERY_FILE_BYTES, Examined, SliceResult, SliceRunner
 from .takeout import MboxMessage, NotAnMbox, identify, read_mbox
@@ -68,13 +70,14 @@ class ImportRunner(SliceRunner):
         if message.raw is None:  # larger than any mail Gmail takes: counted, not read
             logger.warning("run_id=%s message at byte %s refused: larger than the message limit (%s bytes)",
                            self.run_id, message.start, message.size)
-            pending.add([f"byte:{message.start}"], [("error", None)])
+            too_large = Seen(error=f"{message.size} bytes: larger than the message limit")
+            pending.add([f"byte:{message.start}"], [("error", too_large)])
             return
         try:
             identity = identify(message)
         except Exception:
             logger.warning("run_id=%s message at byte %s could not be read", self.run_id, message.start, exc_info=True)
-            pending.add([f"byte:{message.start}"], [("error", None)])
+            pending.add([f"byte:{message.start}"], [("error", Seen(error="its headers could not be read"))])
             return
         if identity.out_of_range:
             return

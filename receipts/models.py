@@ -114,3 +114,44 @@ class ReceiptAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class ExaminedMessage(models.Model):
+    """One message as one run examined it: its verdict and why, without its body.
+
+    Written in the transaction that moves the run's counters past it, so a run's rows number
+    exactly its ``messages_scanned``, through crashes and resumes. A message examined by several
+    runs (a re-sync, an import after a sync) has a row for each.
+    """
+
+    class Verdict(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        SKIPPED = "skipped", "Not a receipt"
+        ERROR = "error", "Error"
+
+    account = models.ForeignKey(GmailAccount, on_delete=models.CASCADE, related_name="examined_messages")
+    sync_run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="examined_messages")
+    gmail_message_id = models.CharField(max_length=64)
+    received_at = models.DateTimeField(null=True, blank=True)
+    sender_email = models.CharField(max_length=320, blank=True, default="")
+    subject = models.CharField(max_length=300, blank=True, default="")
+    verdict = models.CharField(max_length=8, choices=Verdict.choices)
+    score = models.SmallIntegerField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "examined_messages"
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "verdict", "received_at"], name="idx_examined_verdict"),
+            models.Index(fields=["account", "sender_email", "received_at"], name="idx_examined_sender"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(verdict__in=["receipt", "skipped", "error"]),
+                                   name="chk_examined_verdict"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gmail_message_id} ({self.verdict})"

@@ -63,7 +63,7 @@ class Sandbox:
 
     def examine(self, raw: bytes) -> tuple[ParsedEmail | None, Recognition]:
         """Parse and recognise ``raw`` in the child: the parsed message (for a receipt only; a
-        skipped message's parse is not sent back) and the verdict. Raises ``MessageFailed`` when the child ran
+        skipped message's headers alone) and the verdict. Raises ``MessageFailed`` when the child ran
         out of memory or time or died on it, and ``receipts.parsing.MessageRefused`` (re-raised
         from the child) when the message was refused by design."""
         with self._lock:
@@ -210,8 +210,10 @@ def _serve(memory_bytes: int, cpu_seconds: float) -> None:
             if recognition.is_receipt:  # its files and headers are stored: they go back with it
                 _ = parsed.date  # worked out here, where a hostile header can only hurt the child
                 answer: tuple[str, object] = ("ok", (parsed, recognition))
-            else:  # the verdict is all a skipped message needs: the parse stays here
-                answer = ("ok", (None, recognition))
+            else:  # the verdict and the headers the ledger keeps: the rest of the parse stays here
+                headers = ParsedEmail(subject=parsed.subject[:300], sender_name=parsed.sender_name[:300],
+                                      sender_email=parsed.sender_email[:320], date_header=parsed.date_header[:300])
+                answer = ("ok", (headers, recognition))
         except MessageRefused as exc:
             answer = ("refused", str(exc))
         except MemoryError:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -12,7 +12,7 @@ from django.db import IntegrityError
 from gmail_sync.models import GmailAccount, SyncRun
 
 from .files import STORED_TYPES, safe_filename, sha256_hex, sniff_content_type, store_content
-from .models import Receipt, ReceiptAttachment
+from .models import ExaminedMessage, Receipt, ReceiptAttachment
 from .parsing import Attachment, ParsedEmail
 from .recognition import Recognition
 
@@ -28,6 +28,55 @@ class ReceiptDraft:
     parsed: ParsedEmail
     recognition: Recognition
     received_at: datetime | None
+
+
+@dataclass
+class Seen:
+    """What the ledger keeps of a message that is not a receipt: its headers and the verdict's
+    score and reasons (skipped), or why it could not be read (error)."""
+
+    sender_email: str = ""
+    subject: str = ""
+    received_at: datetime | None = None
+    score: int | None = None
+    reasons: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+LEDGER_REASONS_MAX = 12
+
+
+def ledger_store(*, account: GmailAccount, run: SyncRun,
+                 entries: list[tuple[str, str, ReceiptDraft | Seen | None]]) -> None:
+    """Write the ledger rows of examined messages: (message id, verdict, what was seen). Runs in
+    the caller's transaction, beside the counters it must always equal."""
+    rows = []
+    for message_id, verdict, seen in entries:
+        row = ExaminedMessage(account_id=account.pk, sync_run_id=run.pk, gmail_message_id=message_id[:64],
+                              verdict=verdict)
+        if isinstance(seen, ReceiptDraft):
+            row.sender_email = _text(seen.parsed.sender_email, 320)
+            row.subject = _text(seen.parsed.subject, 300)
+            row.received_at = _instant(seen.received_at)
+            row.score = seen.recognition.confidence
+            row.reasons = [_text(r, 200) for r in seen.recognition.reasons[:LEDGER_REASONS_MAX]]
+        elif isinstance(seen, Seen):
+            row.sender_email = _text(seen.sender_email, 320)
+            row.subject = _text(seen.subject, 300)
+            row.received_at = _instant(seen.received_at)
+            row.score = seen.score
+            row.reasons = [_text(r, 200) for r in seen.reasons[:LEDGER_REASONS_MAX]]
+            row.error = _text(seen.error, 200)
+        rows.append(row)
+    ExaminedMessage.objects.bulk_create(rows, batch_size=500)
+
+
+def _instant(value: datetime | None) -> datetime | None:
+    """A time a column holds: with its zone and in a plausible year (a Date header is the
+    sender's to write), else None."""
+    if value is None or value.tzinfo is None or not 1970 <= value.year <= 2200:
+        return None
+    return value
 
 
 def receipts_store(*, account: GmailAccount, run: SyncRun | None, drafts: list[ReceiptDraft]) -> int:

@@ -29,6 +29,7 @@ ENDPOINTS = [
     ("patch", "/api/receipts/1"),
     ("post", "/api/receipts/1/approve"),
     ("post", "/api/receipts/1/reject"),
+    ("get", "/api/messages/"),
     ("get", "/api/receipts/export?format=csv"),
 ]
 STATUS_KEYS = {"id", "mode", "status", "progress", "config", "checkpoint", "progress_percentage",

@@ -20,7 +20,7 @@ from django.db import connection
 from gmail_sync import engine
 from gmail_sync.models import GmailAccount, SyncRun
 from gmail_sync.services import sync_start
-from receipts.models import Receipt
+from receipts.models import ExaminedMessage, Receipt
 from tests.factories import GmailAccountFactory
 from tests.test_sync_engine import FROM, TO
 
@@ -143,6 +143,7 @@ def test_time_sliced_run_chains_through_a_worker(emulator, start_worker) -> None
     assert run.status == SyncRun.Status.COMPLETED, run.error_message
     assert run.slices_count >= 3
     assert run.saved_receipts + run.skipped_count + run.errors_count + run.already_stored == run.messages_scanned
+    assert ExaminedMessage.objects.filter(sync_run=run).count() == run.messages_scanned, "the ledger"
     assert _receipts(account) == expected
 
 
@@ -165,6 +166,7 @@ def test_sigkilled_worker_mid_page_is_recovered_by_another(emulator, start_worke
     assert run.status == SyncRun.Status.COMPLETED, run.error_message
     assert run.slices_count >= 2
     assert run.saved_receipts + run.skipped_count + run.errors_count + run.already_stored == run.messages_scanned
+    assert ExaminedMessage.objects.filter(sync_run=run).count() == run.messages_scanned, "the ledger"
     clean_run = SyncRun.objects.get(account__email="clean@example.com")
     assert run.messages_scanned == clean_run.messages_scanned
     assert _receipts(account) == expected

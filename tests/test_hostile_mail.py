@@ -14,7 +14,7 @@ from gmail_sync.emulator import EmulatorOptions, GmailEmulator, Mailbox
 from gmail_sync.emulator.hostile import good_receipt, hostile_messages
 from gmail_sync.models import QuarantinedMessage, SyncRun
 from gmail_sync.services import sync_start
-from receipts.models import Receipt
+from receipts.models import ExaminedMessage, Receipt
 from tests.factories import GmailAccountFactory
 
 NOW = timezone.localtime()  # its .date() is the local day a run's range is in
@@ -68,6 +68,7 @@ def test_a_run_over_hostile_mail_saves_every_good_receipt_and_counts_every_messa
     assert run.messages_scanned == len(good) + len(bad)  # each message once
     assert mode != "sliced" or run.slices_count > 1, run.slices_count  # it did pause and resume
     assert run.saved_receipts + run.skipped_count + run.errors_count + run.already_stored == run.messages_scanned
+    assert ExaminedMessage.objects.filter(sync_run=run).count() == run.messages_scanned, "the ledger"
     stored = set(Receipt.objects.filter(account=account).values_list("gmail_message_id", flat=True))
     assert set(good) <= stored  # every good receipt, on either side of every hostile message
     assert set(emulator.fetches) == set(good) | set(bad) and set(emulator.fetches.values()) == {1}  # none read twice

@@ -15,7 +15,7 @@ from gmail_sync.likely import likely_query, query_for_account
 from gmail_sync.models import GmailAccount, SyncRun
 from gmail_sync.services import resume_run, sync_start
 from gmail_sync.status import run_status
-from receipts.models import Receipt
+from receipts.models import ExaminedMessage, Receipt
 from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory, ReceiptFactory
 
@@ -140,6 +140,7 @@ def test_a_receipts_first_run_killed_in_each_phase_resumes_to_the_same_end(emula
     assert _receipts(account) == _receipts(clean)
     assert run.saved_receipts == len(_receipts(clean))
     assert run.messages_scanned == run.saved_receipts + run.skipped_count + run.errors_count + run.already_stored
+    assert ExaminedMessage.objects.filter(sync_run=run).count() == run.messages_scanned, "the ledger, killed twice"
     status = run_status(run)
     assert status["checkpoint"]["phase"] == "rest"
     assert status["progress"]["receipts_found"] == run.saved_receipts + run.already_stored

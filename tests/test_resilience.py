@@ -10,7 +10,7 @@ from django.db import connection
 
 from gmail_sync.models import SyncRun
 from gmail_sync.services import sync_start
-from receipts.models import Receipt
+from receipts.models import ExaminedMessage, Receipt
 from tests.factories import GmailAccountFactory
 from tests.test_celery_worker import _clean_receipts, _receipts, _run, _wait, kill_worker, start_worker  # noqa: F401
 from tests.test_celery_worker import pytestmark as needs_postgres_and_redis
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _assert_same_as_clean(run: SyncRun, expected: set[tuple[Any, ...]]) -> None:
     assert run.status == SyncRun.Status.COMPLETED, run.error_message
     assert run.saved_receipts + run.skipped_count + run.errors_count + run.already_stored == run.messages_scanned
+    assert ExaminedMessage.objects.filter(sync_run=run).count() == run.messages_scanned, "the ledger"
     clean = SyncRun.objects.get(account__email="clean@example.com")
     assert (run.messages_scanned, run.saved_receipts, run.skipped_count, run.errors_count) == (
         clean.messages_scanned, clean.saved_receipts, clean.skipped_count, clean.errors_count)

@@ -101,3 +101,34 @@ def test_edits_and_rejections_survive_a_resync_and_a_resume(emulator, settings) 
     assert corrected.amount == Decimal("4321.00") and corrected.edited_fields == ["amount"]
     assert rejected.review_status == "rejected"
     assert Receipt.objects.filter(account=account, gmail_message_id=rejected.gmail_message_id).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ledger_lists_every_examined_message_with_its_verdict_filtered_and_per_business(emulator, settings) -> None:
+    """GIVEN a synced mailbox WHEN the examined messages are asked for THEN every one is there with
+    its verdict (as many as the run scanned), skipped ones with their sender, subject, score and
+    reasons; filters narrow them, bad ones are named, and another business sees none."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    client, business = _client()
+    account = GmailAccountFactory(business=business, email="owner@example.com", refresh_token="demo-refresh-token")
+    run = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
+                     to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
+    while engine.run_slice(run.pk).outcome == "paused":
+        pass
+    run.refresh_from_db()
+    everything = client.get("/api/messages/?page_size=500").json()
+    assert everything["count"] == run.messages_scanned
+    skipped = client.get("/api/messages/?verdict=skipped&page_size=500").json()
+    assert skipped["count"] == run.skipped_count
+    row = skipped["results"][0]
+    assert row["sender_email"] and row["subject"] and row["score"] is not None and row["sync_run"] == run.pk
+    sender = row["sender_email"]
+    narrowed = client.get(f"/api/messages/?verdict=skipped&sender={sender.upper()}&page_size=500").json()
+    assert 0 < narrowed["count"] <= skipped["count"]
+    assert all(r["sender_email"] == sender and r["verdict"] == "skipped" for r in narrowed["results"])
+    receipts = client.get("/api/messages/?verdict=receipt").json()["count"]
+    assert receipts == run.saved_receipts + run.already_stored
+    assert "verdict" in client.get("/api/messages/?verdict=maybe").json()["errors"]
+    assert "from_date" in client.get("/api/messages/?from_date=yesterday").json()["errors"]
+    stranger, _ = _client("stranger", "Elsewhere")
+    assert stranger.get("/api/messages/").json()["count"] == 0

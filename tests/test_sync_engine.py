@@ -18,7 +18,7 @@ from gmail_sync.emulator.sample import load_labels
 from gmail_sync.models import GmailAccount, SyncRun
 from gmail_sync.services import ActiveRunExists, resume_run, sync_start
 from gmail_sync.tasks import sweep_stale_runs
-from receipts.models import Receipt
+from receipts.models import ExaminedMessage, Receipt
 from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory
 
@@ -54,6 +54,7 @@ def _clean_run() -> GmailAccount:
 
 def _assert_exact(run: SyncRun) -> None:
     assert run.saved_receipts + run.skipped_count + run.errors_count + run.already_stored == run.messages_scanned
+    assert ExaminedMessage.objects.filter(sync_run=run).count() == run.messages_scanned, "the ledger"
     assert Receipt.objects.filter(sync_run=run).count() == run.saved_receipts
 
 

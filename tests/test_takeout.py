@@ -26,7 +26,7 @@ from gmail_sync.models import GmailAccount, SyncRun
 from gmail_sync.services import ImportRefused, import_start, sync_start
 from gmail_sync.status import run_status
 from gmail_sync.takeout import NotAnMbox, check_mbox, identify, read_mbox
-from receipts.models import Receipt
+from receipts.models import ExaminedMessage, Receipt
 from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory
 
@@ -255,6 +255,7 @@ def test_an_import_killed_with_sigkill_resumes_from_its_checkpoint_with_nothing_
     run.refresh_from_db()
     assert run.status == SyncRun.Status.COMPLETED
     assert {name: getattr(run, name) for name in COUNTERS} == {name: getattr(expected, name) for name in COUNTERS}
+    assert ExaminedMessage.objects.filter(sync_run=run).count() == run.messages_scanned, "the ledger, after SIGKILL"
     ids = set(Receipt.objects.filter(account=account).values_list("gmail_message_id", flat=True))
     assert ids == set(Receipt.objects.filter(account=clean).values_list("gmail_message_id", flat=True))
 

@@ -1,0 +1,69 @@
+"""The examined-messages endpoint: every message a run examined, with its verdict and why."""
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import AUTH_ERROR, ERRORS, Pagination
+
+from .models import ExaminedMessage
+
+
+class ExaminedMessageSerializer(serializers.ModelSerializer[ExaminedMessage]):
+    account = serializers.IntegerField(source="account_id", read_only=True)
+    sync_run = serializers.IntegerField(source="sync_run_id", read_only=True)
+
+    class Meta:
+        model = ExaminedMessage
+        fields = ["id", "gmail_message_id", "account", "sync_run", "received_at", "sender_email", "subject", "verdict",
+                  "score", "reasons", "error"]
+
+
+class ExaminedMessageFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter has no types
+    verdict = django_filters.ChoiceFilter(choices=ExaminedMessage.Verdict.choices)
+    sender = django_filters.CharFilter(field_name="sender_email", lookup_expr="iexact", max_length=320,
+                                       help_text="The sender's address, exactly (any case).")
+    q = django_filters.CharFilter(method="filter_text", max_length=300, help_text="Text in the sender or subject.")
+    from_date = django_filters.DateFilter(field_name="received_at", lookup_expr="date__gte")
+    to_date = django_filters.DateFilter(field_name="received_at", lookup_expr="date__lte")
+    run_id = django_filters.NumberFilter(field_name="sync_run_id", min_value=1, max_value=2**63 - 1)
+
+    class Meta:
+        model = ExaminedMessage
+        fields: list[str] = []
+
+    def filter_text(self, queryset: QuerySet[ExaminedMessage], name: str, value: str) -> QuerySet[ExaminedMessage]:
+        return queryset.filter(Q(sender_email__icontains=value) | Q(subject__icontains=value))
+
+
+class ExaminedMessageViewSet(viewsets.GenericViewSet[ExaminedMessage]):
+    serializer_class = ExaminedMessageSerializer
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend]  # read by drf-spectacular; the view applies the filters itself
+    filterset_class = ExaminedMessageFilter
+
+    def get_queryset(self) -> QuerySet[ExaminedMessage]:
+        if getattr(self, "swagger_fake_view", False):
+            return ExaminedMessage.objects.none()
+        return ExaminedMessage.objects.filter(account__business__members=self.request.user.pk or 0).order_by(
+            "-received_at", "-id")
+
+    @extend_schema(parameters=[OpenApiParameter("page_size", OpenApiTypes.INT)],
+                   responses={200: ExaminedMessageSerializer(many=True), 400: ERRORS, 401: AUTH_ERROR, 404: AUTH_ERROR},
+                   summary="Every message the runs examined, with its verdict, score and reasons")
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = {k: v for k, v in request.query_params.items() if v != "" and k not in {"page", "page_size"}}
+        filters = ExaminedMessageFilter(params, queryset=self.get_queryset())
+        if not filters.is_valid():
+            errors = {field: [str(e) for e in problems] for field, problems in filters.errors.items()}
+            return Response({"success": False, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        page = self.paginate_queryset(filters.qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
