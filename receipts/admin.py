@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import Receipt, ReceiptAttachment
+from .models import ExaminedMessage, Receipt, ReceiptAttachment
 
 
 class ReceiptAttachmentInline(admin.TabularInline[ReceiptAttachment, Receipt]):
@@ -35,3 +35,20 @@ class ReceiptAdmin(admin.ModelAdmin[Receipt]):
     date_hierarchy = "received_at"
     inlines = [ReceiptAttachmentInline]
     readonly_fields = ["account", "sync_run", "gmail_message_id", "gmail_thread_id", "reasons", "created_at"]
+
+
+@admin.register(ExaminedMessage)
+class ExaminedMessageAdmin(admin.ModelAdmin[ExaminedMessage]):
+    """The ledger, read-only: what each run examined and what it decided."""
+
+    list_display = ["received_at", "sender_email", "subject", "verdict", "score", "error", "sync_run"]
+    list_filter = ["verdict"]
+    search_fields = ["sender_email", "subject", "gmail_message_id"]
+    list_select_related = ["sync_run"]
+    readonly_fields = [f.name for f in ExaminedMessage._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ExaminedMessage | None = None) -> bool:
+        return False
