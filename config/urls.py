@@ -54,6 +54,7 @@ receipt_reject = ReceiptViewSet.as_view({"post": "reject"})
 receipt_attachment = ReceiptViewSet.as_view({"get": "attachment"})
 receipt_export = ReceiptViewSet.as_view({"get": "export"})
 message_list = ExaminedMessageViewSet.as_view({"get": "list"})
+message_mark_receipt = ExaminedMessageViewSet.as_view({"post": "mark_receipt"})
 
 api = [
     path("receipts/sync", sync_start, name="sync-start"),
@@ -68,6 +69,7 @@ api = [
     path("receipts/<id:pk>/reject", receipt_reject, name="receipt-reject"),
     path("receipts/<id:pk>/attachments/<id:attachment_id>", receipt_attachment, name="receipt-attachment"),
     path("messages/", message_list, name="message-list"),
+    path("messages/<id:pk>/mark-receipt", message_mark_receipt, name="message-mark-receipt"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file of its own: no inline script for the CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),

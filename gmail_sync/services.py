@@ -1,15 +1,26 @@
 """Starting, resuming and cancelling sync runs: what the API, the admin and the commands call."""
 from __future__ import annotations
 
+import dataclasses
 import logging
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pybase64
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from receipts.models import ExaminedMessage, Receipt
+from receipts.parsing import parse_email
+from receipts.recognition import recognise
+from receipts.sandbox import shared_sandbox
+from receipts.services import ReceiptDraft, receipts_store
 
 from . import dates, likely, runs, takeout
+from .client import GmailClient
 from .models import GmailAccount, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -159,3 +170,51 @@ def resume_run(*, run: SyncRun, enqueue: bool = True) -> SyncRun:
 
 def cancel_run(*, run: SyncRun) -> SyncRun:
     return runs.request_cancel(run=run)
+
+
+class NotFetchable(Exception):
+    """A ledger row whose message cannot be fetched from Gmail again."""
+
+
+def mark_as_receipt(*, entry: ExaminedMessage,
+                    client_factory: Callable[[GmailAccount], GmailClient] | None = None) -> tuple[Receipt, bool]:
+    """Store a message the recogniser passed over as a receipt, after one ``messages.get``; the
+    person's decision stands as approved. Returns the receipt and whether it was created (a
+    receipt already stored for the message is approved as it is, without fetching anything)."""
+    from . import engine  # the engine imports this module's neighbours: loaded when first needed
+
+    stored = Receipt.objects.filter(account_id=entry.account_id, gmail_message_id=entry.gmail_message_id).first()
+    if stored is not None:
+        Receipt.objects.filter(pk=stored.pk).update(review_status=Receipt.ReviewStatus.APPROVED,
+                                                    reviewed_at=timezone.now(), updated_at=timezone.now())
+        stored.refresh_from_db()
+        return stored, False
+    if entry.gmail_message_id.startswith(("mbox-", "byte:")):
+        raise NotFetchable("This message came from an mbox file, not from Gmail: it cannot be fetched again. "
+                           "Import the file again after adding a sender rule, or add the receipt by hand.")
+    account = entry.account
+    if account.status != GmailAccount.Status.CONNECTED or not account.has_token:
+        raise AccountNotConnected(f"{account.email} is not connected; reconnect it to fetch the message again.")
+    client = (client_factory or engine.default_client)(account)
+    resource = client.get_message(entry.gmail_message_id, fmt="raw")
+    raw = pybase64.urlsafe_b64decode(resource["raw"] + "=" * (-len(resource["raw"]) % 4))
+    if settings.EXAMINE_IN_SANDBOX:
+        parsed, recognition = shared_sandbox().examine(raw)
+        if not recognition.is_receipt:  # the sandbox sends back a skipped message's headers only
+            parsed = parse_email(raw)
+    else:
+        parsed = parse_email(raw)
+        recognition = recognise(parsed)
+    assert parsed is not None
+    recognition = dataclasses.replace(recognition, is_receipt=True,
+                                      reasons=[*recognition.reasons, "marked as a receipt by a person"])
+    internal_ms = int(resource.get("internalDate", "0") or 0)
+    received = datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else parsed.date
+    draft = ReceiptDraft(entry.gmail_message_id, str(resource.get("threadId", "")), parsed, recognition, received)
+    with transaction.atomic():
+        created = receipts_store(account=account, run=None, drafts=[draft]) == 1
+        receipt = Receipt.objects.get(account=account, gmail_message_id=entry.gmail_message_id)
+        Receipt.objects.filter(pk=receipt.pk).update(review_status=Receipt.ReviewStatus.APPROVED,
+                                                     reviewed_at=timezone.now())
+    receipt.refresh_from_db()
+    return receipt, created

@@ -1,4 +1,5 @@
-"""The examined-messages endpoint: every message a run examined, with its verdict and why."""
+"""The examined-messages endpoints: every message a run examined, with its verdict and why, and
+"this is a receipt" for one the recogniser passed over."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,11 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import AUTH_ERROR, ERRORS, Pagination
+from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination
+from gmail_sync.client import AccessRevoked, GmailError, MessageNotFound
+from gmail_sync.services import AccountNotConnected, NotFetchable, mark_as_receipt
 
+from .api import ReceiptSerializer
 from .models import ExaminedMessage
 
 
@@ -67,3 +71,25 @@ class ExaminedMessageViewSet(viewsets.GenericViewSet[ExaminedMessage]):
             return Response({"success": False, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         page = self.paginate_queryset(filters.qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={200: ReceiptSerializer, 201: ReceiptSerializer, 401: AUTH_ERROR,
+                                            404: FAILURE, 409: FAILURE, 503: FAILURE},
+                   summary="This is a receipt: fetch the message once more and store it as an approved receipt")
+    def mark_receipt(self, request: Request, pk: str) -> Response:
+        entry = self.get_queryset().select_related("account").filter(pk=pk).first()
+        if entry is None:
+            return Response({"success": False, "error": "No such examined message."}, status=status.HTTP_404_NOT_FOUND)
+        try:
+            receipt, created = mark_as_receipt(entry=entry)
+        except (NotFetchable, AccountNotConnected) as exc:
+            return Response({"success": False, "error": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except AccessRevoked:
+            return Response({"success": False, "error": "Gmail access was revoked or has expired: reconnect the "
+                                                        "account, then try again."}, status=status.HTTP_409_CONFLICT)
+        except MessageNotFound:
+            return Response({"success": False, "error": "The message is no longer in Gmail."},
+                            status=status.HTTP_404_NOT_FOUND)
+        except GmailError as exc:
+            return Response({"success": False, "error": f"Gmail error: {exc}. Try again later."},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(ReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

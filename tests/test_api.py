@@ -30,6 +30,7 @@ ENDPOINTS = [
     ("post", "/api/receipts/1/approve"),
     ("post", "/api/receipts/1/reject"),
     ("get", "/api/messages/"),
+    ("post", "/api/messages/1/mark-receipt"),
     ("get", "/api/receipts/export?format=csv"),
 ]
 STATUS_KEYS = {"id", "mode", "status", "progress", "config", "checkpoint", "progress_percentage",

@@ -12,7 +12,7 @@ from gmail_sync import engine
 from gmail_sync.accounts import api_user_create
 from gmail_sync.models import Business, SyncRun
 from gmail_sync.services import cancel_run, resume_run, sync_start
-from receipts.models import Receipt
+from receipts.models import ExaminedMessage, Receipt
 from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory, ReceiptFactory
 
@@ -132,3 +132,39 @@ def test_the_ledger_lists_every_examined_message_with_its_verdict_filtered_and_p
     assert "from_date" in client.get("/api/messages/?from_date=yesterday").json()["errors"]
     stranger, _ = _client("stranger", "Elsewhere")
     assert stranger.get("/api/messages/").json()["count"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_skipped_message_marked_as_a_receipt_is_stored_after_one_fetch(emulator, settings) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    client, business = _client()
+    account = GmailAccountFactory(business=business, email="owner@example.com", refresh_token="demo-refresh-token")
+    run = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
+                     to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
+    while engine.run_slice(run.pk).outcome == "paused":
+        pass
+    entry = ExaminedMessage.objects.filter(sync_run=run, verdict="skipped").first()
+    assert entry is not None
+    emulator.reset_counts()
+    response = client.post(f"/api/messages/{entry.pk}/mark-receipt")
+    assert response.status_code == 201, response.json()
+    assert emulator.fetches[entry.gmail_message_id] == 1 and sum(emulator.fetches.values()) == 1
+    receipt = Receipt.objects.get(account=account, gmail_message_id=entry.gmail_message_id)
+    assert receipt.review_status == "approved" and "marked as a receipt by a person" in receipt.reasons
+    assert receipt.sender_email == entry.sender_email
+    again = client.post(f"/api/messages/{entry.pk}/mark-receipt")
+    assert again.status_code == 200 and again.json()["id"] == receipt.pk
+    assert sum(emulator.fetches.values()) == 1, "a stored receipt is not fetched again"
+    resync = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
+                        to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
+    while engine.run_slice(resync.pk).outcome == "paused":
+        pass
+    resync.refresh_from_db()
+    assert resync.saved_receipts == 0 and Receipt.objects.get(pk=receipt.pk).review_status == "approved"
+
+    stranger, _ = _client("stranger", "Elsewhere")
+    assert stranger.post(f"/api/messages/{entry.pk}/mark-receipt").status_code == 404
+    from_file = ExaminedMessage.objects.create(account=account, sync_run=run, gmail_message_id="mbox-" + "0" * 40,
+                                               verdict="skipped")
+    refused = client.post(f"/api/messages/{from_file.pk}/mark-receipt")
+    assert refused.status_code == 409 and "mbox file" in refused.json()["error"]
