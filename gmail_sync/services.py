@@ -11,13 +11,14 @@ from typing import Any
 import pybase64
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from receipts.models import ExaminedMessage, Receipt
 from receipts.parsing import parse_email
 from receipts.recognition import recognise
 from receipts.sandbox import shared_sandbox
-from receipts.services import ReceiptDraft, receipts_store
+from receipts.services import ReceiptDraft, message_key, receipts_store
 
 from . import dates, likely, runs, takeout
 from .client import GmailClient
@@ -213,7 +214,10 @@ def mark_as_receipt(*, entry: ExaminedMessage,
     draft = ReceiptDraft(entry.gmail_message_id, str(resource.get("threadId", "")), parsed, recognition, received)
     with transaction.atomic():
         created = receipts_store(account=account, run=None, drafts=[draft]) == 1
-        receipt = Receipt.objects.get(account=account, gmail_message_id=entry.gmail_message_id)
+        # Not created: the same mail is stored already, under another id (an import's, say).
+        key = message_key(parsed)
+        receipt = Receipt.objects.filter(account=account).filter(
+            Q(gmail_message_id=entry.gmail_message_id) | (Q(message_key=key) if key else Q(pk__in=[]))).get()
         Receipt.objects.filter(pk=receipt.pk).update(review_status=Receipt.ReviewStatus.APPROVED,
                                                      reviewed_at=timezone.now())
     receipt.refresh_from_db()

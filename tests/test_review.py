@@ -13,6 +13,8 @@ from gmail_sync.accounts import api_user_create
 from gmail_sync.models import Business, SyncRun
 from gmail_sync.services import cancel_run, resume_run, sync_start
 from receipts.models import ExaminedMessage, Receipt
+from receipts.parsing import parse_email
+from receipts.services import message_key
 from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory, ReceiptFactory
 
@@ -168,3 +170,12 @@ def test_a_skipped_message_marked_as_a_receipt_is_stored_after_one_fetch(emulato
                                                verdict="skipped")
     refused = client.post(f"/api/messages/{from_file.pk}/mark-receipt")
     assert refused.status_code == 409 and "mbox file" in refused.json()["error"]
+    # The same mail stored under another id (a plain mbox import): marking it finds that receipt.
+    other = ExaminedMessage.objects.filter(sync_run=run, verdict="skipped").exclude(pk=entry.pk).first()
+    assert other is not None
+    raw = emulator.mailbox.get(other.gmail_message_id).raw
+    imported = ReceiptFactory(account=account, gmail_message_id="mbox-" + "1" * 40,
+                              message_key=message_key(parse_email(raw)))
+    same = client.post(f"/api/messages/{other.pk}/mark-receipt")
+    assert same.status_code == 200 and same.json()["id"] == imported.pk
+    assert not Receipt.objects.filter(account=account, gmail_message_id=other.gmail_message_id).exists()
