@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -58,7 +58,7 @@ class ExaminedMessageViewSet(viewsets.GenericViewSet[ExaminedMessage]):
         if getattr(self, "swagger_fake_view", False):
             return ExaminedMessage.objects.none()
         return ExaminedMessage.objects.filter(account__business__members=self.request.user.pk or 0).order_by(
-            "-received_at", "-id")
+            F("received_at").desc(nulls_last=True), "-id")  # undated ones (errors) last on every database
 
     @extend_schema(parameters=[OpenApiParameter("page_size", OpenApiTypes.INT)],
                    responses={200: ExaminedMessageSerializer(many=True), 400: ERRORS, 401: AUTH_ERROR, 404: AUTH_ERROR},
