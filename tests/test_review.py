@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from gmail_sync import engine
 from gmail_sync.accounts import api_user_create
-from gmail_sync.models import Business, SyncRun
+from gmail_sync.models import Business, GmailAccount, SyncRun
 from gmail_sync.services import cancel_run, resume_run, sync_start
 from receipts.models import ExaminedMessage, Receipt
 from receipts.parsing import parse_email
@@ -24,6 +24,16 @@ def _client(username: str = "keeper", business: str = "Books") -> tuple[APIClien
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client, Business.objects.get(name=business)
+
+
+def _backfill(account: GmailAccount) -> SyncRun:
+    """The sample mailbox's year backfilled to completion in this process."""
+    run = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
+                     to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
+    while engine.run_slice(run.pk).outcome == "paused":
+        pass
+    run.refresh_from_db()
+    return run
 
 
 @pytest.mark.django_db
@@ -113,11 +123,7 @@ def test_the_ledger_lists_every_examined_message_with_its_verdict_filtered_and_p
     settings.CELERY_TASK_ALWAYS_EAGER = True
     client, business = _client()
     account = GmailAccountFactory(business=business, email="owner@example.com", refresh_token="demo-refresh-token")
-    run = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
-                     to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
-    while engine.run_slice(run.pk).outcome == "paused":
-        pass
-    run.refresh_from_db()
+    run = _backfill(account)
     everything = client.get("/api/messages/?page_size=500").json()
     assert everything["count"] == run.messages_scanned
     skipped = client.get("/api/messages/?verdict=skipped&page_size=500").json()
@@ -141,10 +147,7 @@ def test_a_skipped_message_marked_as_a_receipt_is_stored_after_one_fetch(emulato
     settings.CELERY_TASK_ALWAYS_EAGER = True
     client, business = _client()
     account = GmailAccountFactory(business=business, email="owner@example.com", refresh_token="demo-refresh-token")
-    run = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
-                     to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
-    while engine.run_slice(run.pk).outcome == "paused":
-        pass
+    run = _backfill(account)
     entry = ExaminedMessage.objects.filter(sync_run=run, verdict="skipped").first()
     assert entry is not None
     emulator.reset_counts()
@@ -157,11 +160,7 @@ def test_a_skipped_message_marked_as_a_receipt_is_stored_after_one_fetch(emulato
     again = client.post(f"/api/messages/{entry.pk}/mark-receipt")
     assert again.status_code == 200 and again.json()["id"] == receipt.pk
     assert sum(emulator.fetches.values()) == 1, "a stored receipt is not fetched again"
-    resync = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
-                        to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
-    while engine.run_slice(resync.pk).outcome == "paused":
-        pass
-    resync.refresh_from_db()
+    resync = _backfill(account)
     assert resync.saved_receipts == 0 and Receipt.objects.get(pk=receipt.pk).review_status == "approved"
 
     stranger, _ = _client("stranger", "Elsewhere")
