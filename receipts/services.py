@@ -52,22 +52,16 @@ def ledger_store(*, account: GmailAccount, run: SyncRun,
     the caller's transaction, beside the counters it must always equal."""
     rows = []
     for message_id, verdict, seen in entries:
-        row = ExaminedMessage(account_id=account.pk, sync_run_id=run.pk, gmail_message_id=message_id[:64],
-                              verdict=verdict)
         if isinstance(seen, ReceiptDraft):
-            row.sender_email = _text(seen.parsed.sender_email, 320)
-            row.subject = _text(seen.parsed.subject, 300)
-            row.received_at = _instant(seen.received_at)
-            row.score = seen.recognition.confidence
-            row.reasons = [_text(r, 200) for r in seen.recognition.reasons[:LEDGER_REASONS_MAX]]
-        elif isinstance(seen, Seen):
-            row.sender_email = _text(seen.sender_email, 320)
-            row.subject = _text(seen.subject, 300)
-            row.received_at = _instant(seen.received_at)
-            row.score = seen.score
-            row.reasons = [_text(r, 200) for r in seen.reasons[:LEDGER_REASONS_MAX]]
-            row.error = _text(seen.error, 200)
-        rows.append(row)
+            seen = Seen(sender_email=seen.parsed.sender_email, subject=seen.parsed.subject,
+                        received_at=seen.received_at, score=seen.recognition.confidence,
+                        reasons=seen.recognition.reasons)
+        seen = seen or Seen()
+        rows.append(ExaminedMessage(
+            account_id=account.pk, sync_run_id=run.pk, gmail_message_id=message_id[:64], verdict=verdict,
+            sender_email=_text(seen.sender_email, 320), subject=_text(seen.subject, 300),
+            received_at=_instant(seen.received_at), score=seen.score,
+            reasons=[_text(r, 200) for r in seen.reasons[:LEDGER_REASONS_MAX]], error=_text(seen.error, 200)))
     ExaminedMessage.objects.bulk_create(rows, batch_size=500)
 
 
