@@ -292,9 +292,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 SYNC_SWEEP_EVERY_SECONDS = env.int("SYNC_SWEEP_EVERY_SECONDS", default=60)
 # Minutes between automatic incremental syncs of every connected account; 0 turns them off.
 PERIODIC_INCREMENTAL_SYNC_MINUTES = env.int("PERIODIC_INCREMENTAL_SYNC_MINUTES", default=0)
+# Seconds between renderings of the documents of receipts that are only an email (0: only on request).
+RENDER_DOCUMENTS_EVERY_SECONDS = env.int("RENDER_DOCUMENTS_EVERY_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-sync-runs": {"task": "gmail_sync.sweep_stale_runs", "schedule": float(SYNC_SWEEP_EVERY_SECONDS)},
 }
+if RENDER_DOCUMENTS_EVERY_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["render-documents"] = {"task": "receipts.render_documents",
+                                                "schedule": float(RENDER_DOCUMENTS_EVERY_SECONDS)}
 if PERIODIC_INCREMENTAL_SYNC_MINUTES > 0:
     CELERY_BEAT_SCHEDULE["incremental-sync-all"] = {
         "task": "gmail_sync.incremental_sync_all",

@@ -9,6 +9,7 @@ from gmail_sync import web
 from gmail_sync.api import SyncRunViewSet
 from receipts.api import ReceiptViewSet
 from receipts.ledger_api import ExaminedMessageViewSet
+from receipts.rules_api import SenderRuleViewSet
 
 
 class IdConverter:
@@ -52,6 +53,12 @@ receipt_detail = ReceiptViewSet.as_view({"get": "retrieve", "patch": "partial_up
 receipt_approve = ReceiptViewSet.as_view({"post": "approve"})
 receipt_reject = ReceiptViewSet.as_view({"post": "reject"})
 receipt_attachment = ReceiptViewSet.as_view({"get": "attachment"})
+receipt_document = ReceiptViewSet.as_view({"get": "document"})
+receipt_thumbnail = ReceiptViewSet.as_view({"get": "thumbnail"})
+receipt_bulk_approve = ReceiptViewSet.as_view({"post": "bulk_approve"})
+rule_list = SenderRuleViewSet.as_view({"get": "list", "post": "create"})
+rule_detail = SenderRuleViewSet.as_view({"patch": "partial_update", "delete": "destroy"})
+rule_apply = SenderRuleViewSet.as_view({"post": "apply"})
 receipt_export = ReceiptViewSet.as_view({"get": "export"})
 message_list = ExaminedMessageViewSet.as_view({"get": "list"})
 message_mark_receipt = ExaminedMessageViewSet.as_view({"post": "mark_receipt"})
@@ -68,6 +75,12 @@ api = [
     path("receipts/<id:pk>/approve", receipt_approve, name="receipt-approve"),
     path("receipts/<id:pk>/reject", receipt_reject, name="receipt-reject"),
     path("receipts/<id:pk>/attachments/<id:attachment_id>", receipt_attachment, name="receipt-attachment"),
+    path("receipts/<id:pk>/document", receipt_document, name="receipt-document"),
+    path("receipts/<id:pk>/thumbnail", receipt_thumbnail, name="receipt-thumbnail"),
+    path("receipts/approve", receipt_bulk_approve, name="receipt-bulk-approve"),
+    path("sender-rules/", rule_list, name="sender-rule-list"),
+    path("sender-rules/<id:pk>", rule_detail, name="sender-rule-detail"),
+    path("sender-rules/<id:pk>/apply", rule_apply, name="sender-rule-apply"),
     path("messages/", message_list, name="message-list"),
     path("messages/<id:pk>/mark-receipt", message_mark_receipt, name="message-mark-receipt"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -27,8 +27,10 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from receipts import senders
 from receipts.parsing import MessageRefused, parse_email
 from receipts.recognition import recognise
+from receipts.rules import rules_of_business
 from receipts.sandbox import MessageFailed, shared_sandbox
 from receipts.services import ReceiptDraft, Seen, ledger_store, receipts_store
 
@@ -164,6 +166,9 @@ class SliceRunner:
         run = SyncRun.objects.select_related("account").get(pk=self.run_id)
         self.run_obj = run
         self.account = run.account  # kept here: refreshing the run forgets its loaded relations
+        # The business's sender rules, read once a slice: a rule added during a run counts from its next slice.
+        self.rules = rules_of_business(self.account.business_id)
+        self.keep = frozenset(sender for sender, rule in self.rules.items() if rule.decision == senders.RECEIPT)
         self.started = self.last_log = self.clock()
         self.limit = None if run.run_to_completion else (run.max_seconds_per_run or settings.MAX_SECONDS_PER_RUN)
         if run.slices_count == 1:
@@ -411,7 +416,7 @@ class SliceRunner:
         """Parse and recognise one message's bytes: 'receipt' with its draft, 'skipped' or 'error'."""
         try:
             if settings.EXAMINE_IN_SANDBOX:
-                parsed, recognition = shared_sandbox().examine(raw)
+                parsed, recognition = shared_sandbox().examine(raw, keep=self.keep)
             else:
                 parsed = parse_email(raw)
                 recognition = recognise(parsed)
@@ -426,6 +431,9 @@ class SliceRunner:
         except Exception:
             logger.warning("run_id=%s message %s could not be read", self.run_id, message_id, exc_info=True)
             return "error", None
+        rule = senders.rule_for(parsed.sender_email, self.rules) if parsed is not None else None
+        if rule is not None:  # the business's word about this sender comes before the recogniser's
+            recognition = senders.apply_rule(recognition, rule.decision, rule.vendor, rule.sender)
         if not recognition.is_receipt or parsed is None:
             return "skipped", Seen(
                 sender_email=parsed.sender_email if parsed else "", subject=parsed.subject if parsed else "",

@@ -176,18 +176,20 @@ class NotFetchable(Exception):
     """A ledger row whose message cannot be fetched from Gmail again."""
 
 
-def mark_as_receipt(*, entry: ExaminedMessage,
-                    client_factory: Callable[[GmailAccount], GmailClient] | None = None) -> tuple[Receipt, bool]:
-    """Store a message the recogniser passed over as a receipt, after one ``messages.get``; the
-    person's decision stands as approved. Returns the receipt and whether it was created (a
-    receipt already stored for the message is approved as it is, without fetching anything)."""
+def mark_as_receipt(*, entry: ExaminedMessage, client_factory: Callable[[GmailAccount], GmailClient] | None = None,
+                    approve: bool = True, reason: str = "marked as a receipt by a person") -> tuple[Receipt, bool]:
+    """Store a message the recogniser passed over as a receipt, after one ``messages.get``: a
+    person's decision stands as approved (``approve``); a sender rule's waits for review. Returns
+    the receipt and whether it was created (a receipt already stored for the message is left as it
+    is, approved by a person's decision, without fetching anything)."""
     from . import engine  # the engine imports this module's neighbours: loaded when first needed
 
     stored = Receipt.objects.filter(account_id=entry.account_id, gmail_message_id=entry.gmail_message_id).first()
     if stored is not None:
-        Receipt.objects.filter(pk=stored.pk).update(review_status=Receipt.ReviewStatus.APPROVED,
-                                                    reviewed_at=timezone.now(), updated_at=timezone.now())
-        stored.refresh_from_db()
+        if approve:
+            Receipt.objects.filter(pk=stored.pk).update(review_status=Receipt.ReviewStatus.APPROVED,
+                                                        reviewed_at=timezone.now(), updated_at=timezone.now())
+            stored.refresh_from_db()
         return stored, False
     if entry.gmail_message_id.startswith(("mbox-", "byte:")):
         raise NotFetchable("This message came from an mbox file, not from Gmail: it cannot be fetched again. "
@@ -199,15 +201,12 @@ def mark_as_receipt(*, entry: ExaminedMessage,
     resource = client.get_message(entry.gmail_message_id, fmt="raw")
     raw = raw_bytes(resource)
     if settings.EXAMINE_IN_SANDBOX:
-        parsed, recognition = shared_sandbox().examine(raw)
-        if not recognition.is_receipt:  # the sandbox sends back a skipped message's headers only
-            parsed = parse_email(raw)
+        parsed, recognition = shared_sandbox().examine(raw, keep=True)
     else:
         parsed = parse_email(raw)
         recognition = recognise(parsed)
     assert parsed is not None
-    recognition = dataclasses.replace(recognition, is_receipt=True,
-                                      reasons=[*recognition.reasons, "marked as a receipt by a person"])
+    recognition = dataclasses.replace(recognition, is_receipt=True, reasons=[*recognition.reasons, reason])
     draft = ReceiptDraft(entry.gmail_message_id, str(resource.get("threadId", "")), parsed, recognition,
                          received_at(resource) or parsed.date)
     with transaction.atomic():
@@ -216,7 +215,8 @@ def mark_as_receipt(*, entry: ExaminedMessage,
         key = message_key(parsed)
         receipt = Receipt.objects.filter(account=account).filter(
             Q(gmail_message_id=entry.gmail_message_id) | (Q(message_key=key) if key else Q(pk__in=[]))).get()
-        Receipt.objects.filter(pk=receipt.pk).update(review_status=Receipt.ReviewStatus.APPROVED,
-                                                     reviewed_at=timezone.now())
+        if approve:
+            Receipt.objects.filter(pk=receipt.pk).update(review_status=Receipt.ReviewStatus.APPROVED,
+                                                         reviewed_at=timezone.now())
     receipt.refresh_from_db()
     return receipt, created

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination
 
 from .files import STORED_TYPES
 from .models import Receipt, ReceiptAttachment
+from .receipt_documents import ensure_thumbnail, receipt_document
 from .review import receipt_edit, receipt_review
 from .selectors import FilterError, ReceiptFilter, filter_receipts, receipts_of
 
@@ -41,12 +43,32 @@ class ReceiptSerializer(serializers.ModelSerializer[Receipt]):
     account = serializers.IntegerField(source="account_id", read_only=True)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    duplicate_of = serializers.IntegerField(source="duplicate_of_id", read_only=True, allow_null=True)
+    document = serializers.SerializerMethodField(help_text="The receipt's document (its mailed PDF or image, or "
+                                                           "its email as a PDF), or null when it has none.")
+    thumbnail = serializers.SerializerMethodField(help_text="A PNG of the document's first page, or null.")
 
     class Meta:
         model = Receipt
         fields = ["id", "gmail_message_id", "account", "sender_email", "sender_name", "vendor", "subject",
                   "received_at", "receipt_date", "amount", "currency", "invoice_number", "vat_amount", "confidence",
-                  "review_status", "edited_fields", "original_values", "reviewed_at", "attachments"]
+                  "review_status", "duplicate_of", "edited_fields", "original_values", "reviewed_at", "attachments",
+                  "document", "thumbnail"]
+
+    def get_document(self, receipt: Receipt) -> str | None:
+        return f"/api/receipts/{receipt.pk}/document" if has_document(receipt) else None
+
+    def get_thumbnail(self, receipt: Receipt) -> str | None:
+        return f"/api/receipts/{receipt.pk}/thumbnail" if has_document(receipt) else None
+
+
+def has_document(receipt: Receipt) -> bool:
+    return bool(receipt.body_file or receipt.rendered_file) or any(a.file for a in receipt.attachments.all())
+
+
+class BulkApproveSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1,
+                                max_length=500, help_text="The receipts to approve (at most 500).")
 
 
 class ReceiptEditSerializer(serializers.Serializer[Receipt]):
@@ -135,6 +157,57 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet[Receipt]):
                    summary="Reject a receipt: not a receipt (kept as rejected, never created again by a sync)")
     def reject(self, request: Request, pk: str) -> Response:
         return self._decide(pk, Receipt.ReviewStatus.REJECTED)
+
+    @extend_schema(request=BulkApproveSerializer,
+                   responses={200: inline_serializer("BulkApproved", {"approved": serializers.IntegerField(),
+                                                                      "not_found": serializers.ListField(
+                                                                          child=serializers.IntegerField())}),
+                              400: ERRORS, 401: AUTH_ERROR},
+                   summary="Approve several receipts at once")
+    def bulk_approve(self, request: Request) -> Response:
+        incoming = BulkApproveSerializer(data=request.data if isinstance(request.data, dict) else {})
+        if not incoming.is_valid():
+            return Response({"success": False, "errors": incoming.errors}, status=status.HTTP_400_BAD_REQUEST)
+        ids = set(incoming.validated_data["ids"])
+        receipts = list(self.get_queryset().filter(pk__in=ids))
+        for receipt in receipts:
+            receipt_review(receipt=receipt, status=Receipt.ReviewStatus.APPROVED)
+        found = {receipt.pk for receipt in receipts}
+        return Response({"approved": len(found), "not_found": sorted(ids - found)})
+
+    @extend_schema(responses={**{(200, kind): OpenApiTypes.BINARY for kind in sorted(STORED_TYPES)},
+                              401: AUTH_ERROR, 404: FAILURE},
+                   summary="The receipt's document: its mailed PDF or image unchanged, or its email as a PDF")
+    def document(self, request: Request, pk: str) -> Any:
+        receipt = self.get_queryset().filter(pk=pk).first()
+        if receipt is None:
+            return Response({"success": False, "error": "No such receipt."}, status=status.HTTP_404_NOT_FOUND)
+        document = receipt_document(receipt)
+        if document is None:
+            reason = f": {receipt.render_error}" if receipt.render_error else ""
+            return Response({"success": False, "error": f"This receipt has no document{reason}."},
+                            status=status.HTTP_404_NOT_FOUND)
+        response = FileResponse(default_storage.open(document.name, "rb"), as_attachment=False,
+                                filename=document.filename, content_type=document.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        return response
+
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY, 401: AUTH_ERROR, 404: FAILURE},
+                   summary="A PNG of the first page of the receipt's document")
+    def thumbnail(self, request: Request, pk: str) -> Any:
+        receipt = self.get_queryset().filter(pk=pk).first()
+        if receipt is None:
+            return Response({"success": False, "error": "No such receipt."}, status=status.HTTP_404_NOT_FOUND)
+        document = receipt_document(receipt)
+        name = ensure_thumbnail(document) if document is not None else ""
+        if not name:
+            return Response({"success": False, "error": "No thumbnail for this receipt."},
+                            status=status.HTTP_404_NOT_FOUND)
+        response = FileResponse(default_storage.open(name, "rb"), content_type="image/png")
+        response["Cache-Control"] = "private, max-age=86400"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     def _decide(self, pk: str, decision: str) -> Response:
         receipt = self.get_queryset().filter(pk=pk).first()

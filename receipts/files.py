@@ -67,9 +67,9 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def store_content(data: bytes, digest: str) -> str:
+def store_content(data: bytes, digest: str, folder: str = "attachments", suffix: str = "") -> str:
     """Save the bytes under their digest (once: identical files share one copy); return the name."""
-    name = f"attachments/{digest[:2]}/{digest}"
+    name = f"{folder}/{digest[:2]}/{digest}{suffix}"
     if isinstance(default_storage, FileSystemStorage):
         _write_once(default_storage, name, data)
     elif not default_storage.exists(name):

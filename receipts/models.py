@@ -50,6 +50,15 @@ class Receipt(models.Model):
     edited_fields = models.JSONField(default=list, blank=True)
     original_values = models.JSONField(default=dict, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # The receipt stored first that this one repeats (the same file, the same vendor and invoice
+    # number, or the same vendor, date and amount): a duplicate is kept, never deleted.
+    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="duplicates")
+    # A receipt without a PDF or image of its own: its email, kept (content-addressed) to be
+    # rendered to PDF, and the rendered PDF once it is.
+    body_file = models.CharField(max_length=200, blank=True, default="", db_default="")
+    rendered_file = models.CharField(max_length=200, blank=True, default="", db_default="")
+    render_error = models.CharField(max_length=300, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,6 +68,7 @@ class Receipt(models.Model):
         indexes = [
             models.Index(fields=["account", "received_at"], name="idx_receipts_account_received"),
             models.Index(fields=["account", "receipt_date"], name="idx_receipts_account_date"),
+            models.Index(fields=["account", "invoice_number"], name="idx_receipts_account_invoice"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -155,3 +165,38 @@ class ExaminedMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gmail_message_id} ({self.verdict})"
+
+
+class SenderRule(models.Model):
+    """A business's decision about a sender's mail, applied before the recogniser decides.
+
+    ``sender`` is an address (``billing@vendor.com``) or a domain (``@vendor.com``, which also
+    covers its subdomains). ``decision`` makes every message from it a receipt (``receipt``), or
+    never one (``not_receipt``), or leaves it to the recogniser (``""``); ``vendor`` names the
+    vendor of its receipts.
+    """
+
+    class Decision(models.TextChoices):
+        RECOGNISER = "", "Let the recogniser decide"
+        RECEIPT = "receipt", "Always a receipt"
+        NOT_RECEIPT = "not_receipt", "Never a receipt"
+
+    business = models.ForeignKey("gmail_sync.Business", on_delete=models.CASCADE, related_name="sender_rules")
+    sender = models.CharField(max_length=320)
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True, default="")
+    vendor = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "sender_rules"
+        ordering = ["sender"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "sender"], name="uniq_sender_rule_per_business"),
+            models.CheckConstraint(condition=Q(decision__in=["", "receipt", "not_receipt"]),
+                                   name="chk_sender_rule_decision"),
+            models.CheckConstraint(condition=~Q(decision="", vendor=""), name="chk_sender_rule_does_something"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.get_decision_display()}{' as ' + self.vendor if self.vendor else ''}"

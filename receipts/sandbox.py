@@ -61,13 +61,15 @@ class Sandbox:
         self._served = 0
         self._lock = threading.Lock()
 
-    def examine(self, raw: bytes) -> tuple[ParsedEmail | None, Recognition]:
+    def examine(self, raw: bytes, keep: bool | frozenset[str] = False) -> tuple[ParsedEmail | None, Recognition]:
         """Parse and recognise ``raw`` in the child: the parsed message (for a receipt only; a
-        skipped message's headers alone) and the verdict. Raises ``MessageFailed`` when the child ran
+        skipped message's headers alone) and the verdict. ``keep`` asks for the whole parse of a
+        skipped message too: always (True), or when its sender is covered by one of these rule
+        senders (mail a sender rule makes a receipt). Raises ``MessageFailed`` when the child ran
         out of memory or time or died on it, and ``receipts.parsing.MessageRefused`` (re-raised
         from the child) when the message was refused by design."""
         with self._lock:
-            payload = pickle.dumps(raw, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((raw, keep), protocol=pickle.HIGHEST_PROTOCOL)
             for attempt in (1, 2):  # a child that died while idle is replaced, and the message sent again
                 child = self._ensure_child()
                 assert child.stdin is not None and child.stdout is not None
@@ -191,6 +193,7 @@ def _serve(memory_bytes: int, cpu_seconds: float) -> None:
     _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
     from receipts.parsing import MessageRefused, parse_email
     from receipts.recognition import recognise
+    from receipts.senders import rule_for
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
@@ -198,7 +201,7 @@ def _serve(memory_bytes: int, cpu_seconds: float) -> None:
         if len(header) < _HEADER.size:
             return
         (size,) = _HEADER.unpack(header)
-        raw = pickle.loads(stdin.read(size))
+        raw, keep = pickle.loads(stdin.read(size))
         # CPU time for this message, beside the parent's wall-clock limit: the kernel stops a child
         # that spins (SIGXCPU) even if nobody is waiting for it any more.
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -207,7 +210,9 @@ def _serve(memory_bytes: int, cpu_seconds: float) -> None:
         try:
             parsed = parse_email(raw)
             recognition = recognise(parsed)
-            if recognition.is_receipt:  # its files and headers are stored: they go back with it
+            if (recognition.is_receipt or keep is True
+                    or (keep and rule_for(parsed.sender_email, dict.fromkeys(keep)) is not None)):
+                # its files and headers are stored: they go back with it
                 _ = parsed.date  # worked out here, where a hostile header can only hurt the child
                 answer: tuple[str, object] = ("ok", (parsed, recognition))
             else:  # the verdict and the headers the ledger keeps: the rest of the parse stays here

@@ -41,7 +41,9 @@ class ReceiptFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-f
         method="filter_review_status", choices=[*Receipt.ReviewStatus.choices, ("all", "All")],
         help_text="pending, approved, rejected, duplicate or all; without it, rejected receipts and duplicates "
                   "are left out (of the list, the totals and the exports).")
-    ordering = django_filters.OrderingFilter(fields=["received_at", "receipt_date", "amount", "vendor"])
+    ordering = django_filters.OrderingFilter(fields=["received_at", "receipt_date", "amount", "vendor", "confidence"],
+                                          help_text="A field to sort by, - first for descending; confidence sorts the "
+                                                    "review queue least certain first.")
 
     class Meta:
         model = Receipt

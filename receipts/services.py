@@ -11,10 +11,12 @@ from django.db import IntegrityError
 
 from gmail_sync.models import GmailAccount, SyncRun
 
+from .duplicates import mark_duplicates
 from .files import STORED_TYPES, safe_filename, sha256_hex, sniff_content_type, store_content
 from .models import ExaminedMessage, Receipt, ReceiptAttachment
 from .parsing import Attachment, ParsedEmail
 from .recognition import Recognition
+from .rendering import email_html
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +113,7 @@ def receipts_store(*, account: GmailAccount, run: SyncRun | None, drafts: list[R
                 attachment.receipt_id = created[message_id]
                 linked.append(attachment)
     ReceiptAttachment.objects.bulk_create(linked, ignore_conflicts=True)
+    mark_duplicates(list(created.values()))
     return len(created)
 
 
@@ -123,7 +126,7 @@ def receipt_rows(*, account: GmailAccount, run: SyncRun | None,
         unique.setdefault(draft.gmail_message_id, draft)
     receipts = [Receipt(**_receipt_values(account, run, draft)) for draft in unique.values()]
     attachments: dict[str, list[ReceiptAttachment]] = {}
-    for message_id, draft in unique.items():
+    for receipt, (message_id, draft) in zip(receipts, unique.items(), strict=True):
         seen: set[str] = set()
         kept = 0
         files = attachments[message_id] = []
@@ -132,6 +135,9 @@ def receipt_rows(*, account: GmailAccount, run: SyncRun | None,
             if values is not None:
                 kept += not values["skipped_reason"]
                 files.append(ReceiptAttachment(**values))
+        if not kept:  # only an email: kept as a page, to be rendered to PDF as its document
+            page = email_html(draft.parsed, draft.received_at.isoformat(" ", "minutes") if draft.received_at else "")
+            receipt.body_file = store_content(page, sha256_hex(page), "bodies", ".html")
     return receipts, attachments
 
 

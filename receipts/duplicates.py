@@ -1,0 +1,57 @@
+"""Duplicates across messages: the same document mailed twice, a forward of a stored receipt, the
+same invoice in two of a business's accounts.
+
+A receipt just stored is a duplicate of one stored before it, in any account of the business,
+that has the same file (an attachment's SHA-256), or the same vendor and invoice number, or the
+same vendor, date, amount and currency. It is kept, marked ``duplicate`` with ``duplicate_of``
+the first, and so left out of the totals and exports unless asked for; the first is untouched.
+"""
+from __future__ import annotations
+
+from django.db.models import Q
+
+from .models import Receipt, ReceiptAttachment
+
+NOT_ORIGINALS = [Receipt.ReviewStatus.REJECTED, Receipt.ReviewStatus.DUPLICATE]
+
+
+def mark_duplicates(receipt_ids: list[int]) -> int:
+    """Mark which of the receipts just stored (``receipt_ids``) repeat one stored before; return
+    how many. Runs in the caller's transaction, beside the insert. Each is compared with the
+    business's receipts stored before it, duplicates and rejected ones aside (a duplicate points
+    at the first, never at another copy)."""
+    if not receipt_ids:
+        return 0
+    new = list(Receipt.objects.filter(pk__in=receipt_ids).select_related("account").order_by("pk"))
+    files: dict[int, set[str]] = {}
+    for receipt_id, digest in ReceiptAttachment.objects.filter(receipt_id__in=receipt_ids).values_list(
+            "receipt_id", "sha256"):
+        files.setdefault(receipt_id, set()).add(digest)
+    marked = 0
+    for receipt in new:
+        original = _first_match(receipt, files.get(receipt.pk, set()))
+        if original is not None:
+            Receipt.objects.filter(pk=receipt.pk).update(review_status=Receipt.ReviewStatus.DUPLICATE,
+                                                         duplicate_of=original)
+            marked += 1
+    return marked
+
+
+def _first_match(receipt: Receipt, digests: set[str]) -> int | None:
+    """The id of the first receipt stored before ``receipt`` that it repeats, or None."""
+    earlier = (Receipt.objects.filter(account__business_id=receipt.account.business_id, pk__lt=receipt.pk)
+               .exclude(review_status__in=NOT_ORIGINALS))
+    vendor = receipt.vendor.strip()
+    tests: list[Q] = []
+    if digests:
+        tests.append(Q(pk__in=ReceiptAttachment.objects.filter(sha256__in=digests).values("receipt_id")))
+    if vendor and receipt.invoice_number.strip():
+        tests.append(Q(vendor__iexact=vendor, invoice_number__iexact=receipt.invoice_number.strip()))
+    if vendor and receipt.receipt_date and receipt.amount is not None:
+        tests.append(Q(vendor__iexact=vendor, receipt_date=receipt.receipt_date, amount=receipt.amount,
+                       currency=receipt.currency))
+    for test in tests:  # in this order: the same file is the surest
+        found = earlier.filter(test).order_by("pk").values_list("pk", flat=True).first()
+        if found is not None:
+            return found
+    return None
