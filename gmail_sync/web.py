@@ -7,11 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.validators import validate_email
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from receipts.models import Receipt
+from receipts.ledger_api import ExaminedMessageFilter
+from receipts.models import ExaminedMessage, Receipt, SenderRule
 from receipts.selectors import FilterError, filter_receipts, receipts_of, totals_by_currency
 
 from . import oauth, uploads
@@ -80,23 +82,59 @@ def takeout_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def receipts_page(request: HttpRequest) -> HttpResponse:
+    return _receipts(request, queue=False)
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """The receipts waiting for review (newest first; least certain first on request)."""
+    return _receipts(request, queue=True)
+
+
+def _receipts(request: HttpRequest, *, queue: bool) -> HttpResponse:
     queryset = receipts_of(request.user)
+    params = request.GET.copy()
+    if queue and not params.get("review_status"):
+        params["review_status"] = Receipt.ReviewStatus.PENDING
     errors = None
     try:
-        queryset = filter_receipts(queryset, request.GET)
+        queryset = filter_receipts(queryset, params)
     except FilterError as exc:
         errors = exc.errors
         queryset = queryset.none()
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    query = params.copy()
     query.pop("page", None)
     return render(request, "receipts.html", {
         "page": page,
+        "queue": queue,
         "totals": totals_by_currency(queryset),
         "errors": errors,
-        "filters": request.GET,
+        "filters": params,
         "query": query.urlencode(),
         "review_statuses": [*Receipt.ReviewStatus.choices, ("all", "All")],
+    }, status=400 if errors else 200)
+
+
+@login_required
+def messages_page(request: HttpRequest) -> HttpResponse:
+    """Every examined message (skipped ones first by default), with "this is a receipt" and the
+    sender rules."""
+    business = _business_or_none(request)
+    params = request.GET.copy()
+    params.setdefault("verdict", "skipped")
+    filters = ExaminedMessageFilter({k: v for k, v in params.items() if v != ""},
+                                    queryset=ExaminedMessage.objects.filter(account__business=business).order_by(
+                                        F("received_at").desc(nulls_last=True), "-id"))
+    errors = None if filters.is_valid() else {field: [str(e) for e in problems] for field, problems in filters.errors.items()}
+    queryset = filters.qs if errors is None else ExaminedMessage.objects.none()
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    rules = list(SenderRule.objects.filter(business=business)) if business else []
+    return render(request, "messages.html", {
+        "page": page, "errors": errors, "filters": params, "query": query.urlencode(), "rules": rules,
+        "verdicts": ExaminedMessage.Verdict.choices,
     }, status=400 if errors else 200)
 
 

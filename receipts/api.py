@@ -56,14 +56,10 @@ class ReceiptSerializer(serializers.ModelSerializer[Receipt]):
                   "document", "thumbnail"]
 
     def get_document(self, receipt: Receipt) -> str | None:
-        return f"/api/receipts/{receipt.pk}/document" if has_document(receipt) else None
+        return f"/api/receipts/{receipt.pk}/document" if receipt.has_document else None
 
     def get_thumbnail(self, receipt: Receipt) -> str | None:
-        return f"/api/receipts/{receipt.pk}/thumbnail" if has_document(receipt) else None
-
-
-def has_document(receipt: Receipt) -> bool:
-    return bool(receipt.body_file or receipt.rendered_file) or any(a.file for a in receipt.attachments.all())
+        return f"/api/receipts/{receipt.pk}/thumbnail" if receipt.has_document else None
 
 
 class BulkApproveSerializer(serializers.Serializer[Any]):

@@ -90,6 +90,11 @@ class Receipt(models.Model):
             ),
         ]
 
+    @property
+    def has_document(self) -> bool:
+        """A mailed file is stored, or the email is kept to be rendered (the attachments prefetched)."""
+        return bool(self.body_file or self.rendered_file) or any(a.file for a in self.attachments.all())
+
     def __str__(self) -> str:
         money = f" {self.amount} {self.currency}" if self.amount is not None else ""
         return f"{self.vendor or self.sender_email}{money}"

@@ -133,3 +133,96 @@ def test_connect_backfill_browse_export_and_disconnect(live_server, emulator, se
     page.wait_for_selector(".opblock", timeout=30000)
     page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
     assert not [text for text in console if "Content Security Policy" in text], console
+
+
+def _no_sideways_scroll(page) -> None:  # type: ignore[no-untyped-def]
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
+    overflowing = page.evaluate(
+        "() => Array.from(document.querySelectorAll('table, section')).filter(el => el.scrollWidth > el.clientWidth + 1)"
+        ".map(el => el.id || el.tagName)")
+    assert not overflowing, overflowing
+
+
+def _review_session(page, live_server, width: int, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Approve, reject (by keyboard), edit and bulk-approve in the review queue, then mark a skipped
+    message as a receipt, at one window width; screenshots of both pages."""
+    from receipts.models import ExaminedMessage
+
+    page.set_viewport_size({"width": width, "height": 900 if width > 600 else 844})
+    page.goto(live_server.url + "/review/")
+    rows = page.locator("#receipts tbody tr[data-receipt-id]")
+    assert rows.count() == min(50, Receipt.objects.filter(review_status="pending").count()) > 4
+    page.wait_for_function("() => { const img = document.querySelector('#receipts td.doc img'); "
+                           "return img && img.complete && img.naturalWidth > 0; }", timeout=60000)
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / f"review-queue-{name}.png"), full_page=width < 600)
+
+    ids = [int(rows.nth(i).get_attribute("data-receipt-id") or 0) for i in range(4)]
+    rows.nth(0).locator("[data-decide=approve]").click()
+    page.wait_for_selector(f"tr[data-receipt-id='{ids[0]}'] [data-review]:text('approved')")
+    rows.nth(1).focus()
+    page.keyboard.press("r")
+    page.wait_for_selector(f"tr[data-receipt-id='{ids[1]}'] [data-review]:text('rejected')")
+    page.keyboard.press("j")  # to the next row, then edit it from the keyboard
+    page.keyboard.press("e")
+    form = rows.nth(2).locator("[data-edit-form]")
+    form.locator("input[name=amount]").fill("1234.50")
+    form.locator("input[name=vendor]").fill("ספק מתוקן")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(f"tr[data-receipt-id='{ids[2]}'] [data-field=amount]:text('1234.50')")
+    edited = Receipt.objects.get(pk=ids[2])
+    assert edited.amount == 1234.5 and edited.vendor == "ספק מתוקן" and {"amount", "vendor"} <= set(edited.edited_fields)
+    rows.nth(3).locator("[data-select]").check()
+    rows.nth(2).locator("[data-select]").check()
+    page.click("#bulk-approve")
+    page.wait_for_selector("#bulk-result:text('2 approved.')")
+    statuses = dict(Receipt.objects.filter(pk__in=ids).values_list("pk", "review_status"))
+    assert statuses == {ids[0]: "approved", ids[1]: "rejected", ids[2]: "approved", ids[3]: "approved"}
+    _no_sideways_scroll(page)
+
+    page.goto(live_server.url + "/messages/")
+    message_rows = page.locator("#messages tbody tr[data-message-id]")
+    assert message_rows.count() > 0
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(ARTIFACTS / f"examined-mail-{name}.png"), full_page=width < 600)
+    first = message_rows.first
+    entry = ExaminedMessage.objects.get(pk=int(first.get_attribute("data-message-id") or 0))
+    first.locator("[data-mark]").click()
+    page.wait_for_selector(f"tr[data-message-id='{entry.pk}'] [data-result]:text('Stored as receipt')")
+    stored = Receipt.objects.get(account=entry.account, gmail_message_id=entry.gmail_message_id)
+    assert stored.review_status == "approved"
+
+
+def test_the_review_queue_and_examined_mail_at_desktop_and_phone_width(live_server, emulator, settings,
+                                                                        browser_page) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gmail_sync import engine
+    from gmail_sync.services import sync_start
+    from tests.conftest import SAMPLE_END
+    from tests.factories import GmailAccountFactory
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    user, _ = api_user_create(username="dana", business_name="Dana's Bakery", password="correct horse battery")
+    account = GmailAccountFactory(business=user.businesses.get(), email="owner@example.com",
+                                  refresh_token="demo-refresh-token")
+    run = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
+                     to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
+    while engine.run_slice(run.pk).outcome == "paused":
+        pass
+    page = browser_page
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", "dana")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Review queue")
+
+    _review_session(page, live_server, 1200, "desktop")
+    _review_session(page, live_server, 390, "phone")
+    assert not [text for text in console if "Content Security Policy" in text or "Error" in text], console
