@@ -11,8 +11,8 @@ month; and a text search of subjects (a scan: no index serves a substring).
 
 Database time: the sample mailbox (``--count`` messages) is backfilled from the emulator with no
 quota wait, once with the ledger and once with its writes turned off; every query's time is
-summed (``connection.execute_wrapper``), the ledger's apart, and the share the ledger adds is
-printed. Default database: a fresh PostgreSQL database ``bench_ledger`` on 127.0.0.1 (the one
+summed (``connection.execute_wrapper``), and the ledger's whole cost (the wall-clock time of its
+writes, building the rows included) is printed as a share of the rest. Default database: a fresh PostgreSQL database ``bench_ledger`` on 127.0.0.1 (the one
 production uses); ``--database-url sqlite:///...`` for SQLite.
 """
 from __future__ import annotations
@@ -51,7 +51,9 @@ def _fill(rows: int) -> tuple[Any, str, str]:
     _, token = api_user_create(username="bench", business_name="Bench ledger")
     account = gmail_account_connect(business=Business.objects.get(name="Bench ledger"), email="bench@example.com",
                                     refresh_token="x")
-    run = SyncRun.objects.create(account=account, mode="full_backfill", status="completed")
+    now = datetime.now(UTC)
+    run = SyncRun.objects.create(account=account, mode="full_backfill", status="completed", started_at=now,
+                                 finished_at=now)
     rng = random.Random(5)
     senders = [f"sender{i}@vendor{i % 700}.example" for i in range(2000)]
     weights = [1 / (i + 1) for i in range(len(senders))]  # a few send most
@@ -70,9 +72,9 @@ def _fill(rows: int) -> tuple[Any, str, str]:
     ExaminedMessage.objects.bulk_create(batch)
     from django.db import connection
 
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":  # what autovacuum does after this many inserts (PostgreSQL 13+)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE examined_messages")
+            cursor.execute("VACUUM ANALYZE examined_messages")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client, senders[3], "2025-03"
@@ -115,16 +117,18 @@ def _sync_db_time(count: int, *, ledger: bool) -> dict[str, float]:
     from gmail_sync.services import sync_start
     from receipts.services import ledger_store
 
-    totals = {"all": 0.0, "ledger": 0.0}
+    totals = {"all": 0.0, "ledger": 0.0, "ledger_wall": 0.0}
     flag = {"ledger": False}
 
     def measured(**kwargs: Any) -> None:
         flag["ledger"] = True
+        started = time.perf_counter()
         try:
             if ledger:
                 ledger_store(**kwargs)
         finally:
             flag["ledger"] = False
+            totals["ledger_wall"] += time.perf_counter() - started
 
     engine.ledger_store = measured  # type: ignore[assignment]
     business, _ = Business.objects.get_or_create(name=f"Bench sync ledger={ledger}")
@@ -154,7 +158,8 @@ def main() -> None:
     emulator = EmulatorProcess(path, quota_per_minute=10**9, quota_model="2026")
     try:
         setup_django(args.database_url, GMAIL_API_ROOT_URL=emulator.url, GOOGLE_TOKEN_URI=emulator.token_uri,
-                     GMAIL_QUOTA_UNITS_PER_SECOND="1000000", MEDIA_ROOT=f"{tmp}/media", ALLOWED_HOSTS="testserver")
+                     GMAIL_QUOTA_UNITS_PER_SECOND="1000000", MEDIA_ROOT=f"{tmp}/media", ALLOWED_HOSTS="testserver",
+                     HTTPS_ONLY="false", API_THROTTLE_RATE="")
         print(f"inserting {args.rows} ledger rows ...", flush=True)
         client, sender, month = _fill(args.rows)
         lists = {
@@ -177,13 +182,15 @@ def main() -> None:
         without = _sync_db_time(args.count, ledger=False)
     finally:
         emulator.stop()
-    share = with_ledger["ledger"] / max(with_ledger["all"] - with_ledger["ledger"], 1e-9)
-    table(["sync", "messages", "database s", "ledger s", "wall s"], [
-        ["with the ledger", int(with_ledger["scanned"]), f"{with_ledger['all']:.2f}", f"{with_ledger['ledger']:.2f}",
+    # The ledger's whole cost (building its rows too, and a COPY the query timer does not see)
+    # against the rest of the sync's database time.
+    rest = with_ledger["all"] - with_ledger["ledger"]
+    share = with_ledger["ledger_wall"] / max(rest, 1e-9)
+    table(["sync", "messages", "database s (ledger aside)", "ledger s (all of it)", "wall s"], [
+        ["with the ledger", int(with_ledger["scanned"]), f"{rest:.2f}", f"{with_ledger['ledger_wall']:.3f}",
          f"{with_ledger['wall']:.1f}"],
         ["without", int(without["scanned"]), f"{without['all']:.2f}", "-", f"{without['wall']:.1f}"]])
-    print(f"the ledger's writes: {share:.1%} of the rest of the sync's database time "
-          f"(with/without: {with_ledger['all'] / max(without['all'], 1e-9) - 1:+.1%})")
+    print(f"the ledger adds {share:.1%} to the rest of the sync's database time")
     report["sync"] = {"with_ledger": with_ledger, "without": without, "ledger_share": round(share, 4)}
     write("ledger", report)
 

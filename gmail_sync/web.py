@@ -7,12 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.core.validators import validate_email
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from receipts.ledger_api import ExaminedMessageFilter
+from receipts.ledger_api import ExaminedMessageFilter, ledger_of_accounts
 from receipts.models import ExaminedMessage, Receipt, SenderRule
 from receipts.selectors import FilterError, filter_receipts, receipts_of, totals_by_currency
 
@@ -124,8 +123,7 @@ def messages_page(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.setdefault("verdict", "skipped")
     filters = ExaminedMessageFilter({k: v for k, v in params.items() if v != ""},
-                                    queryset=ExaminedMessage.objects.filter(account__business=business).order_by(
-                                        F("received_at").desc(nulls_last=True), "-id"))
+                                    queryset=ledger_of_accounts(GmailAccount.objects.filter(business=business)))
     errors = None if filters.is_valid() else {field: [str(e) for e in problems] for field, problems in filters.errors.items()}
     queryset = filters.qs if errors is None else ExaminedMessage.objects.none()
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))

@@ -2,17 +2,25 @@
 same invoice in two of a business's accounts.
 
 A receipt just stored is a duplicate of one stored before it, in any account of the business,
-that has the same file (an attachment's SHA-256), or the same vendor and invoice number, or the
+that has the same document file (a PDF's or a large image's SHA-256), or the same vendor and invoice number, or the
 same vendor, date, amount and currency. It is kept, marked ``duplicate`` with ``duplicate_of``
 the first, and so left out of the totals and exports unless asked for; the first is untouched.
 """
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from .models import Receipt, ReceiptAttachment
 
 NOT_ORIGINALS = [Receipt.ReviewStatus.REJECTED, Receipt.ReviewStatus.DUPLICATE]
+# An image this small is a logo, a spacer or a tracking pixel, which a vendor sends with every
+# mail: only a PDF, or an image large enough to be a photographed or scanned receipt, is the document.
+DOCUMENT_IMAGE_MIN_BYTES = 20 * 1024
+
+
+def _documents(attachments: QuerySet[ReceiptAttachment]) -> QuerySet[ReceiptAttachment]:
+    return attachments.filter(Q(content_type="application/pdf")
+                              | Q(content_type__startswith="image/", size__gte=DOCUMENT_IMAGE_MIN_BYTES))
 
 
 def mark_duplicates(receipt_ids: list[int]) -> int:
@@ -24,7 +32,7 @@ def mark_duplicates(receipt_ids: list[int]) -> int:
         return 0
     new = list(Receipt.objects.filter(pk__in=receipt_ids).select_related("account").order_by("pk"))
     files: dict[int, set[str]] = {}
-    for receipt_id, digest in ReceiptAttachment.objects.filter(receipt_id__in=receipt_ids).values_list(
+    for receipt_id, digest in _documents(ReceiptAttachment.objects.filter(receipt_id__in=receipt_ids)).values_list(
             "receipt_id", "sha256"):
         files.setdefault(receipt_id, set()).add(digest)
     marked = 0
@@ -44,7 +52,7 @@ def _first_match(receipt: Receipt, digests: set[str]) -> int | None:
     vendor = receipt.vendor.strip()
     tests: list[Q] = []
     if digests:
-        tests.append(Q(pk__in=ReceiptAttachment.objects.filter(sha256__in=digests).values("receipt_id")))
+        tests.append(Q(pk__in=_documents(ReceiptAttachment.objects.filter(sha256__in=digests)).values("receipt_id")))
     if vendor and receipt.invoice_number.strip():
         tests.append(Q(vendor__iexact=vendor, invoice_number__iexact=receipt.invoice_number.strip()))
     if vendor and receipt.receipt_date and receipt.amount is not None:

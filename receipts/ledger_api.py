@@ -2,10 +2,12 @@
 "this is a receipt" for one the recogniser passed over."""
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import django_filters
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,6 +17,7 @@ from rest_framework.response import Response
 
 from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination
 from gmail_sync.client import AccessRevoked, GmailError, MessageNotFound
+from gmail_sync.models import GmailAccount
 from gmail_sync.services import AccountNotConnected, NotFetchable, mark_as_receipt
 
 from .api import ReceiptSerializer
@@ -31,18 +34,44 @@ class ExaminedMessageSerializer(serializers.ModelSerializer[ExaminedMessage]):
                   "score", "reasons", "error"]
 
 
+def ledger_of_accounts(accounts: QuerySet[GmailAccount]) -> QuerySet[ExaminedMessage]:
+    """The ledger rows of these accounts, newest first, undated ones (errors) last on every database.
+
+    The accounts' ids are read first and given as values: joined to the accounts, the planner
+    cannot tell how many rows one business has and sorts them all instead of reading the index
+    in order (70 ms instead of 10 at 100,000 rows)."""
+    ids = list(accounts.values_list("pk", flat=True))
+    return ExaminedMessage.objects.filter(account_id__in=ids).order_by(F("received_at").desc(nulls_last=True), "-id")
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 class ExaminedMessageFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter has no types
     verdict = django_filters.ChoiceFilter(choices=ExaminedMessage.Verdict.choices)
-    sender = django_filters.CharFilter(field_name="sender_email", lookup_expr="iexact", max_length=320,
+    sender = django_filters.CharFilter(method="filter_sender", max_length=320,
                                        help_text="The sender's address, exactly (any case).")
     q = django_filters.CharFilter(method="filter_text", max_length=300, help_text="Text in the sender or subject.")
-    from_date = django_filters.DateFilter(field_name="received_at", lookup_expr="date__gte")
-    to_date = django_filters.DateFilter(field_name="received_at", lookup_expr="date__lte")
+    from_date = django_filters.DateFilter(method="filter_from", help_text="Received on or after this day.")
+    to_date = django_filters.DateFilter(method="filter_to", help_text="Received on or before this day.")
     run_id = django_filters.NumberFilter(field_name="sync_run_id", min_value=1, max_value=2**63 - 1)
 
     class Meta:
         model = ExaminedMessage
         fields: list[str] = []
+
+    def filter_sender(self, queryset: QuerySet[ExaminedMessage], name: str, value: str) -> QuerySet[ExaminedMessage]:
+        return queryset.filter(sender_email=value.strip().lower())  # stored in lower case: the index serves it
+
+    # Days in TIME_ZONE as ranges of instants (not the column cast to a date, which no index serves).
+    def filter_from(self, queryset: QuerySet[ExaminedMessage], name: str, value: date) -> QuerySet[ExaminedMessage]:
+        return queryset.filter(received_at__gte=_day_start(value))
+
+    def filter_to(self, queryset: QuerySet[ExaminedMessage], name: str, value: date) -> QuerySet[ExaminedMessage]:
+        if value >= date.max - timedelta(days=1):
+            return queryset
+        return queryset.filter(received_at__lt=_day_start(value + timedelta(days=1)))
 
     def filter_text(self, queryset: QuerySet[ExaminedMessage], name: str, value: str) -> QuerySet[ExaminedMessage]:
         return queryset.filter(Q(sender_email__icontains=value) | Q(subject__icontains=value))
@@ -57,8 +86,7 @@ class ExaminedMessageViewSet(viewsets.GenericViewSet[ExaminedMessage]):
     def get_queryset(self) -> QuerySet[ExaminedMessage]:
         if getattr(self, "swagger_fake_view", False):
             return ExaminedMessage.objects.none()
-        return ExaminedMessage.objects.filter(account__business__members=self.request.user.pk or 0).order_by(
-            F("received_at").desc(nulls_last=True), "-id")  # undated ones (errors) last on every database
+        return ledger_of_accounts(GmailAccount.objects.filter(business__members=self.request.user.pk or 0))
 
     @extend_schema(parameters=[OpenApiParameter("page_size", OpenApiTypes.INT)],
                    responses={200: ExaminedMessageSerializer(many=True), 400: ERRORS, 401: AUTH_ERROR, 404: AUTH_ERROR},

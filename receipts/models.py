@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from gmail_sync.models import GmailAccount, SyncRun
 
@@ -159,9 +159,13 @@ class ExaminedMessage(models.Model):
     class Meta:
         db_table = "examined_messages"
         ordering = ["-received_at", "-id"]
+        # In the lists' order (newest first, undated last, then newest row), so a page of
+        # "skipped from this sender" is read off an index, not sorted.
         indexes = [
-            models.Index(fields=["account", "verdict", "received_at"], name="idx_examined_verdict"),
-            models.Index(fields=["account", "sender_email", "received_at"], name="idx_examined_sender"),
+            models.Index("account", "verdict", F("received_at").desc(nulls_last=True), F("id").desc(),
+                         name="idx_examined_verdict"),
+            models.Index("account", "sender_email", F("received_at").desc(nulls_last=True), F("id").desc(),
+                         name="idx_examined_sender"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(verdict__in=["receipt", "skipped", "error"]),

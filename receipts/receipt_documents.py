@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from .files import safe_filename, sha256_hex, store_content
 from .models import Receipt, ReceiptAttachment
-from .rendering import RenderFailed, render_pdf, thumbnail_png
+from .rendering import RenderFailed, render_batch, render_pdf, thumbnail_png
 
 logger = logging.getLogger(__name__)
 
@@ -91,16 +91,46 @@ def ensure_thumbnail(document: Document) -> str:
     return store_content(png, digest, "thumbnails", ".png")
 
 
+RENDER_BATCH = 25
+
+
 def render_pending(limit: int = 100) -> int:
-    """Render the emails of receipts that have no document yet, newest first; how many were. One
-    that failed before is left to a request for its document (which tries again)."""
-    waiting = (Receipt.objects.filter(~Q(body_file=""), rendered_file="", render_error="")
-               .order_by("-id")[:limit])
+    """Render the emails of receipts that have no document yet, newest first, with their
+    thumbnails; how many were. Rendered RENDER_BATCH at a time in one child; a batch whose child
+    fails as a whole is rendered one by one. One that failed before is left to a request for its
+    document (which tries again)."""
+    waiting = list(Receipt.objects.filter(~Q(body_file=""), rendered_file="", render_error="").order_by("-id")[:limit])
     done = 0
-    for receipt in waiting:
-        if ensure_rendered(receipt):
+    for start in range(0, len(waiting), RENDER_BATCH):
+        batch, pages = [], []
+        for receipt in waiting[start:start + RENDER_BATCH]:
+            try:
+                with default_storage.open(receipt.body_file, "rb") as handle:
+                    pages.append(handle.read())
+                batch.append(receipt)
+            except OSError as exc:
+                logger.warning("receipt %s: its kept email cannot be read (%s)", receipt.pk, exc)
+                Receipt.objects.filter(pk=receipt.pk).update(render_error=f"its kept email cannot be read: {exc}"[:300])
+        try:
+            results = render_batch(pages) if pages else []
+        except RenderFailed as exc:
+            logger.info("a batch of %s documents failed as a whole (%s); rendering them one by one", len(batch), exc)
+            for receipt in batch:
+                if ensure_rendered(receipt):
+                    done += 1
+                    document = receipt_document(receipt, render=False)
+                    if document is not None:
+                        ensure_thumbnail(document)
+            continue
+        for receipt, result in zip(batch, results, strict=True):
+            if isinstance(result, str):
+                logger.warning("receipt %s: its email could not be rendered (%s)", receipt.pk, result)
+                Receipt.objects.filter(pk=receipt.pk).update(render_error=result[:300])
+                continue
+            pdf, png = result
+            digest = sha256_hex(pdf)
+            name = store_content(pdf, digest, "documents", ".pdf")
+            store_content(png, digest, "thumbnails", ".png")
+            Receipt.objects.filter(pk=receipt.pk).update(rendered_file=name, render_error="")
             done += 1
-            document = receipt_document(receipt, render=False)
-            if document is not None:
-                ensure_thumbnail(document)
     return done

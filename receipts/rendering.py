@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import html
 import logging
+import pickle
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -103,6 +105,16 @@ def thumbnail_png(document: bytes, limits: Limits | None = None) -> bytes:
     return _in_child("thumbnail", document, limits or Limits())
 
 
+def render_batch(pages: list[bytes], limits: Limits | None = None) -> list[tuple[bytes, bytes] | str]:
+    """Several pages rendered in one child (WeasyPrint's start-up, half a second, paid once):
+    for each, its PDF and the PNG of its first page, or why it failed. ``RenderFailed`` when
+    the child as a whole ran out of time or memory: the caller then renders them one by one."""
+    limits = limits or Limits()
+    budget = Limits(seconds=limits.seconds + 2.0 * len(pages), memory_bytes=limits.memory_bytes)
+    answer = pickle.loads(_in_child("batch", pickle.dumps(pages, protocol=pickle.HIGHEST_PROTOCOL), budget))
+    return cast(list[tuple[bytes, bytes] | str], answer)
+
+
 def _in_child(kind: str, data: bytes, limits: Limits) -> bytes:
     command = [sys.executable, "-m", "receipts.rendering", kind, str(limits.memory_bytes), str(int(limits.seconds) + 1)]
     try:
@@ -159,6 +171,18 @@ def _serve(kind: str, memory_bytes: int, cpu_seconds: int) -> int:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
     data = sys.stdin.buffer.read()
+    if kind == "batch":
+        results: list[tuple[bytes, bytes] | str] = []
+        for page in pickle.loads(data):
+            try:
+                pdf = _child_pdf(page)
+                results.append((pdf, _child_thumbnail(pdf)))
+            except MemoryError:
+                results.append("memory: more than the renderer's memory limit")
+            except Exception as exc:  # this page's trouble: the others are rendered
+                results.append(f"{type(exc).__name__}: {exc}"[:300])
+        sys.stdout.buffer.write(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+        return 0
     try:
         out = _child_pdf(data) if kind == "pdf" else _child_thumbnail(data)
     except MemoryError:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.utils import timezone
 
 from gmail_sync.models import GmailAccount, SyncRun
 
@@ -45,13 +47,17 @@ class Seen:
     error: str = ""
 
 
-LEDGER_REASONS_MAX = 12
+LEDGER_REASONS_MAX = 6  # the strongest; the list shows three
+LEDGER_COLUMNS = ["account_id", "sync_run_id", "gmail_message_id", "received_at", "sender_email", "subject", "verdict",
+                  "score", "reasons", "error", "created_at"]
 
 
 def ledger_store(*, account: GmailAccount, run: SyncRun,
                  entries: list[tuple[str, str, ReceiptDraft | Seen | None]]) -> None:
     """Write the ledger rows of examined messages: (message id, verdict, what was seen). Runs in
-    the caller's transaction, beside the counters it must always equal."""
+    the caller's transaction, beside the counters it must always equal. On PostgreSQL the rows go
+    in by COPY (a commit group's rows in one stream, a fifth of an INSERT's cost)."""
+    now = timezone.now()
     rows = []
     for message_id, verdict, seen in entries:
         if isinstance(seen, ReceiptDraft):
@@ -59,12 +65,20 @@ def ledger_store(*, account: GmailAccount, run: SyncRun,
                         received_at=seen.received_at, score=seen.recognition.confidence,
                         reasons=seen.recognition.reasons)
         seen = seen or Seen()
-        rows.append(ExaminedMessage(
-            account_id=account.pk, sync_run_id=run.pk, gmail_message_id=message_id[:64], verdict=verdict,
-            sender_email=_text(seen.sender_email, 320), subject=_text(seen.subject, 300),
-            received_at=_instant(seen.received_at), score=seen.score,
-            reasons=[_text(r, 200) for r in seen.reasons[:LEDGER_REASONS_MAX]], error=_text(seen.error, 200)))
-    ExaminedMessage.objects.bulk_create(rows, batch_size=500)
+        rows.append((account.pk, run.pk, message_id[:64], _instant(seen.received_at), _text(seen.sender_email, 320),
+                     _text(seen.subject, 300), verdict, seen.score,
+                     [_text(r, 200) for r in seen.reasons[:LEDGER_REASONS_MAX]], _text(seen.error, 200), now))
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg's own cursor: Django has no COPY
+            with raw.copy(f"COPY examined_messages ({', '.join(LEDGER_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((*row[:8], json.dumps(row[8], ensure_ascii=False), *row[9:]))
+        return
+    ExaminedMessage.objects.bulk_create([ExaminedMessage(**dict(zip(LEDGER_COLUMNS, row, strict=True)))
+                                         for row in rows], batch_size=500)
 
 
 def _instant(value: datetime | None) -> datetime | None:

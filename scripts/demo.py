@@ -84,6 +84,12 @@ def main() -> int:
     if after != stored:
         print("The import stored receipts the backfill had not: that is a bug.")
         return 1
+    duplicates = Receipt.objects.filter(account__email=ACCOUNT, account__business__name=BUSINESS,
+                                        review_status=Receipt.ReviewStatus.DUPLICATE).count()
+    print(f"{duplicates} of them repeat another (the same file, invoice number, or vendor, date and amount): "
+          "marked as duplicates, kept, and left out of the totals.")
+    print("==> Rendering to PDF the receipts that are only an email (what the worker does in the background)")
+    call_command("render_documents", "--limit", "5000")
     print()
     print("Next, each in a terminal of its own (no .env needed; they use this demo's database):")
     print("  make emulator   # Gmail, played by the emulator over the same mailbox, on port 8765")

@@ -300,3 +300,23 @@ def test_a_mailed_pdf_is_the_document_byte_for_byte_and_bulk_approve_keeps_to_th
     for payload in ({}, {"ids": []}, {"ids": ["x"]}, {"ids": list(range(1, 502))}):
         bad = client.post("/api/receipts/approve", payload, format="json")
         assert bad.status_code == 400 and "ids" in bad.json()["errors"], payload
+
+
+@pytest.mark.django_db
+def test_the_worker_renders_waiting_documents_in_batches_and_records_one_it_cannot() -> None:
+    from receipts.receipt_documents import render_pending
+
+    account = GmailAccountFactory(email="owner@example.com")
+    made = [_store(account, _mail(sender="Acme Cloud <billing@acme.example>", subject=f"Your invoice INV-{n}",
+                                  body=BODY.replace("0042", str(n)).replace("149.00", f"{100 + n}.00"),
+                                  message_id=f"<r{n}@acme.example>"), f"r{n}") for n in range(3)]
+    broken = made[0]
+    Receipt.objects.filter(pk=broken.pk).update(body_file="bodies/00/missing.html")
+    assert render_pending() == 2
+    for receipt in made[1:]:
+        receipt.refresh_from_db()
+        digest = receipt.rendered_file.rsplit("/", 1)[1].split(".")[0]
+        assert default_storage.exists(receipt.rendered_file) and default_storage.exists(f"thumbnails/{digest[:2]}/{digest}.png")
+    broken.refresh_from_db()
+    assert not broken.rendered_file and broken.render_error, "a document that cannot be rendered says why"
+    assert render_pending() == 0, "nothing is rendered twice, and a failed one waits for a request"
