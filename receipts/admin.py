@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import ExaminedMessage, Receipt, ReceiptAttachment
+from .models import ExaminedMessage, Receipt, ReceiptAttachment, SenderRule
 
 
 class ReceiptAttachmentInline(admin.TabularInline[ReceiptAttachment, Receipt]):
@@ -34,7 +34,26 @@ class ReceiptAdmin(admin.ModelAdmin[Receipt]):
     list_select_related = ["account"]
     date_hierarchy = "received_at"
     inlines = [ReceiptAttachmentInline]
-    readonly_fields = ["account", "sync_run", "gmail_message_id", "gmail_thread_id", "reasons", "created_at"]
+    readonly_fields = ["account", "sync_run", "gmail_message_id", "gmail_thread_id", "reasons", "duplicate_of",
+                       "document", "body_file", "rendered_file", "render_error", "edited_fields", "original_values",
+                       "created_at"]
+    raw_id_fields = ["duplicate_of"]
+
+    @admin.display(description="document")
+    def document(self, obj: Receipt) -> str:
+        if not obj.has_document:
+            return "-"
+        return format_html('<a href="{}">the document</a>', reverse("receipt-document", kwargs={"pk": obj.pk}))
+
+
+@admin.register(SenderRule)
+class SenderRuleAdmin(admin.ModelAdmin[SenderRule]):
+    """A business's sender rules (always a receipt, never one, the vendor's name)."""
+
+    list_display = ["sender", "decision", "vendor", "business", "updated_at"]
+    list_filter = ["decision"]
+    search_fields = ["sender", "vendor"]
+    list_select_related = ["business"]
 
 
 @admin.register(ExaminedMessage)

@@ -159,7 +159,7 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet[Receipt]):
                                                                       "not_found": serializers.ListField(
                                                                           child=serializers.IntegerField())}),
                               400: ERRORS, 401: AUTH_ERROR},
-                   summary="Approve several receipts at once")
+                   operation_id="receipts_bulk_approve", summary="Approve several receipts at once")
     def bulk_approve(self, request: Request) -> Response:
         incoming = BulkApproveSerializer(data=request.data if isinstance(request.data, dict) else {})
         if not incoming.is_valid():

@@ -59,6 +59,7 @@ APPLIED = inline_serializer("SenderRuleApplied", {
 
 class SenderRuleViewSet(viewsets.GenericViewSet[SenderRule]):
     serializer_class = SenderRuleSerializer
+    pagination_class = None  # a business has a few dozen rules: the list is one answer
 
     def get_queryset(self) -> QuerySet[SenderRule]:
         if getattr(self, "swagger_fake_view", False):

@@ -7,6 +7,7 @@ import socket
 import threading
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 from email.message import EmailMessage
 
 import pypdfium2
@@ -320,3 +321,23 @@ def test_the_worker_renders_waiting_documents_in_batches_and_records_one_it_cann
     broken.refresh_from_db()
     assert not broken.rendered_file and broken.render_error, "a document that cannot be rendered says why"
     assert render_pending() == 0, "nothing is rendered twice, and a failed one waits for a request"
+
+
+@pytest.mark.django_db
+def test_the_review_queue_lists_pending_receipts_least_certain_first_with_totals_in_thousands(client) -> None:
+    user, _ = api_user_create(username="keeper", business_name="Books", password="pw-for-the-page")
+    account = GmailAccountFactory(business=Business.objects.get(name="Books"))
+    now = timezone.now()
+    sure = ReceiptFactory(account=account, amount=Decimal("12345.60"), currency="ILS", confidence=97, received_at=now)
+    unsure = ReceiptFactory(account=account, amount=Decimal("10.00"), currency="ILS", confidence=41,
+                            received_at=now - timedelta(days=3))
+    done = ReceiptFactory(account=account, amount=Decimal("5.00"), currency="ILS", review_status="approved")
+    client.force_login(user)
+    page = client.get("/review/").content.decode()
+    assert f'data-receipt-id="{done.pk}"' not in page, "the queue holds what waits for review"
+    assert page.index(f'data-receipt-id="{sure.pk}"') < page.index(f'data-receipt-id="{unsure.pk}"'), "newest first"
+    assert "ILS 12,355.60 (2)" in page
+    ordered = client.get("/review/?ordering=confidence").content.decode()
+    assert ordered.index(f'data-receipt-id="{unsure.pk}"') < ordered.index(f'data-receipt-id="{sure.pk}"')
+    everything = client.get("/receipts/").content.decode()
+    assert "ILS 12,360.60 (3)" in everything
