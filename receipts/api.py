@@ -7,6 +7,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -22,6 +23,7 @@ from rest_framework.response import Response
 from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination
 
 from .files import STORED_TYPES
+from .israeli import valid_tax_id
 from .models import Receipt, ReceiptAttachment
 from .receipt_documents import ensure_thumbnail, receipt_document
 from .review import receipt_edit, receipt_review
@@ -30,7 +32,9 @@ from .selectors import FilterError, ReceiptFilter, filter_receipts, receipts_of
 ZIP_MAX_FILES = 2000
 ZIP_MAX_BYTES = 1024 * 1024 * 1024
 CSV_COLUMNS = ["id", "receipt_date", "vendor", "amount", "currency", "vat_amount", "invoice_number", "sender_email",
-               "sender_name", "subject", "received_at", "gmail_message_id", "confidence", "attachments"]
+               "sender_name", "subject", "received_at", "gmail_message_id", "confidence", "attachments",
+               "document_type", "supplier_tax_id", "allocation_number", "amount_before_vat", "vat_rate", "is_copy",
+               "checks"]
 
 
 class AttachmentSerializer(serializers.ModelSerializer[ReceiptAttachment]):
@@ -53,7 +57,8 @@ class ReceiptSerializer(serializers.ModelSerializer[Receipt]):
         fields = ["id", "gmail_message_id", "account", "sender_email", "sender_name", "vendor", "subject",
                   "received_at", "receipt_date", "amount", "currency", "invoice_number", "vat_amount", "confidence",
                   "review_status", "duplicate_of", "edited_fields", "original_values", "reviewed_at", "attachments",
-                  "document", "thumbnail"]
+                  "document", "thumbnail", "document_type", "supplier_tax_id", "allocation_number", "amount_before_vat",
+                  "vat_rate", "is_copy", "checks", "check_reasons"]
 
     def get_document(self, receipt: Receipt) -> str | None:
         return f"/api/receipts/{receipt.pk}/document" if receipt.has_document else None
@@ -77,6 +82,20 @@ class ReceiptEditSerializer(serializers.Serializer[Receipt]):
     receipt_date = serializers.DateField(allow_null=True, required=False)
     invoice_number = serializers.CharField(max_length=100, allow_blank=True, required=False)
     vat_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, required=False)
+    document_type = serializers.ChoiceField(choices=Receipt.DocumentType.choices, allow_blank=True, required=False)
+    supplier_tax_id = serializers.RegexField(r"^(\d{9})?$", allow_blank=True, required=False,
+                                             error_messages={"invalid": "Nine digits."})
+    allocation_number = serializers.RegexField(r"^\d{0,30}$", allow_blank=True, required=False,
+                                               error_messages={"invalid": "Digits only, as printed."})
+    amount_before_vat = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, required=False)
+    vat_rate = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100),
+                                        allow_null=True, required=False)
+    is_copy = serializers.BooleanField(required=False)
+
+    def validate_supplier_tax_id(self, value: str) -> str:
+        if value and not valid_tax_id(value):
+            raise serializers.ValidationError("This business number fails its check digit.")
+        return value
 
     def validate_currency(self, value: str) -> str:
         return value.upper()
@@ -281,8 +300,15 @@ def _csv_rows(queryset: QuerySet[Receipt]) -> Iterator[str]:
             receipt.received_at.isoformat() if receipt.received_at else "", _csv_safe(receipt.gmail_message_id),
             receipt.confidence,
             receipt.attachments.count(),
+            receipt.document_type, receipt.supplier_tax_id, receipt.allocation_number,
+            _number(receipt.amount_before_vat), _number(receipt.vat_rate), "yes" if receipt.is_copy else "",
+            " ".join(receipt.checks),
         ])
         yield flush()
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _csv_safe(value: str) -> str:

@@ -2,14 +2,17 @@
 same invoice in two of a business's accounts.
 
 A receipt just stored is a duplicate of one stored before it, in any account of the business,
-that has the same document file (a PDF's or a large image's SHA-256), or the same vendor and invoice number, or the
-same vendor, date, amount and currency. It is kept, marked ``duplicate`` with ``duplicate_of``
-the first, and so left out of the totals and exports unless asked for; the first is untouched.
+that has the same document file (a PDF's or a large image's SHA-256), or the same vendor (or
+business number) and invoice number, or the same vendor, date, amount and currency. It is kept,
+marked ``duplicate`` with ``duplicate_of`` the first, and so left out of the totals and exports
+unless asked for; the first is untouched. A copy ("העתק", "נאמן למקור") of a stored original gets
+the check ``copy_of_stored`` too; an original that arrives after its copy takes the copy's place.
 """
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from .israeli import CHECK_CODES
 from .models import Receipt, ReceiptAttachment
 
 NOT_ORIGINALS = [Receipt.ReviewStatus.REJECTED, Receipt.ReviewStatus.DUPLICATE]
@@ -37,12 +40,27 @@ def mark_duplicates(receipt_ids: list[int]) -> int:
         files.setdefault(receipt_id, set()).add(digest)
     marked = 0
     for receipt in new:
-        original = _first_match(receipt, files.get(receipt.pk, set()))
-        if original is not None:
-            Receipt.objects.filter(pk=receipt.pk).update(review_status=Receipt.ReviewStatus.DUPLICATE,
-                                                         duplicate_of=original)
-            marked += 1
+        found = _first_match(receipt, files.get(receipt.pk, set()))
+        if found is None:
+            continue
+        original = Receipt.objects.get(pk=found)
+        if original.is_copy and not receipt.is_copy and original.review_status == Receipt.ReviewStatus.PENDING:
+            # The original arrived after its copy: the copy is the duplicate (a person's decision aside).
+            Receipt.objects.filter(duplicate_of=original).update(duplicate_of=receipt)
+            _mark(original, receipt)
+        else:
+            _mark(receipt, original)
+        marked += 1
     return marked
+
+
+def _mark(copy: Receipt, original: Receipt) -> None:
+    fields: dict[str, object] = {"review_status": Receipt.ReviewStatus.DUPLICATE, "duplicate_of": original}
+    if copy.is_copy:  # a copy ("העתק", "נאמן למקור") of a document whose original is stored
+        reasons = {**copy.check_reasons, "copy_of_stored": f"a copy of receipt #{original.pk}, which is stored"}
+        fields["check_reasons"] = {code: reasons[code] for code in CHECK_CODES if code in reasons}
+        fields["checks"] = [code for code in CHECK_CODES if code in reasons]
+    Receipt.objects.filter(pk=copy.pk).update(**fields)
 
 
 def _first_match(receipt: Receipt, digests: set[str]) -> int | None:
@@ -53,8 +71,11 @@ def _first_match(receipt: Receipt, digests: set[str]) -> int | None:
     tests: list[Q] = []
     if digests:
         tests.append(Q(pk__in=_documents(ReceiptAttachment.objects.filter(sha256__in=digests)).values("receipt_id")))
-    if vendor and receipt.invoice_number.strip():
-        tests.append(Q(vendor__iexact=vendor, invoice_number__iexact=receipt.invoice_number.strip()))
+    number = receipt.invoice_number.strip()
+    if vendor and number:
+        tests.append(Q(vendor__iexact=vendor, invoice_number__iexact=number))
+    if receipt.supplier_tax_id and number:  # one supplier's document number, whatever its name reads as
+        tests.append(Q(supplier_tax_id=receipt.supplier_tax_id, invoice_number__iexact=number))
     if vendor and receipt.receipt_date and receipt.amount is not None:
         tests.append(Q(vendor__iexact=vendor, receipt_date=receipt.receipt_date, amount=receipt.amount,
                        currency=receipt.currency))

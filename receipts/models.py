@@ -40,6 +40,26 @@ class Receipt(models.Model):
     receipt_date = models.DateField(null=True, blank=True)
     invoice_number = models.CharField(max_length=100, blank=True, default="")
     vat_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Israeli tax documents (receipts/israeli.py): empty or null where the document has none.
+    class DocumentType(models.TextChoices):
+        NONE = "", "Not an Israeli tax document"
+        TAX_INVOICE = "tax_invoice", "Tax invoice (305)"
+        TAX_INVOICE_RECEIPT = "tax_invoice_receipt", "Tax invoice/receipt (320)"
+        RECEIPT = "receipt", "Receipt (400)"
+        CREDIT_NOTE = "credit_note", "Credit note (330)"
+        TRANSACTION_INVOICE = "transaction_invoice", "Transaction invoice (300)"
+
+    document_type = models.CharField(max_length=24, choices=DocumentType.choices, blank=True, default="",
+                                     db_default="")
+    supplier_tax_id = models.CharField(max_length=9, blank=True, default="", db_default="")
+    allocation_number = models.CharField(max_length=30, blank=True, default="", db_default="")
+    amount_before_vat = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    is_copy = models.BooleanField(default=False, db_default=False)
+    # What a bookkeeper would flag (codes, see receipts/israeli.py) and why, worked out when the
+    # receipt is stored and again when a person corrects it.
+    checks = models.JSONField(default=list, blank=True, db_default=[])
+    check_reasons = models.JSONField(default=dict, blank=True, db_default={})
     confidence = models.SmallIntegerField(default=0)
     review_status = models.CharField(
         max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
@@ -87,6 +107,11 @@ class Receipt(models.Model):
             models.CheckConstraint(
                 condition=Q(review_status__in=["pending", "approved", "rejected", "duplicate"]),
                 name="chk_receipt_review_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(document_type__in=["", "tax_invoice", "tax_invoice_receipt", "receipt", "credit_note",
+                                               "transaction_invoice"]),
+                name="chk_receipt_document_type",
             ),
         ]
 

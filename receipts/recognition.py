@@ -26,6 +26,7 @@ from . import extraction
 from .einvoice import EInvoice, embedded_invoice
 from .extraction import clean_vendor_name, find_invoice_number, pick_total, pick_vat  # noqa: F401  (the module's API)
 from .features import FIELDS, PDF_TEXT_FEATURES, REASONS, FieldPatterns, add_broad
+from .israeli import CREDIT_NOTE, read_tax_fields
 from .money import Money, find_money
 from .parsing import ParsedEmail, decode_header
 from .textcase import lower
@@ -56,6 +57,13 @@ class Recognition:
     receipt_date: date | None = None
     invoice_number: str = ""
     vat_amount: Decimal | None = None
+    # Israeli tax documents' fields (receipts/israeli.py); empty for a document that shows none.
+    document_type: str = ""
+    supplier_tax_id: str = ""
+    allocation_number: str = ""
+    amount_before_vat: Decimal | None = None
+    vat_rate: Decimal | None = None
+    is_copy: bool = False
     forwarded: bool = False
     features: frozenset[str] = frozenset()
 
@@ -222,6 +230,14 @@ def extract(reading: Reading, found: Evidence, result: Recognition) -> None:
         result.invoice_number = invoice.number[:100] or result.invoice_number
         result.vat_amount = invoice.vat if invoice.vat is not None else result.vat_amount
         result.vendor = result.vendor or clean_vendor_name(invoice.seller)
+    tax = read_tax_fields(f"{reading.subject}\n{text}")
+    result.document_type, result.supplier_tax_id = tax.document_type, tax.supplier_tax_id
+    result.allocation_number, result.is_copy = tax.allocation_number, tax.is_copy
+    result.amount_before_vat, result.vat_rate = tax.amount_before_vat, tax.vat_rate
+    if tax.document_type == CREDIT_NOTE:  # a credit note's amounts are negative, however printed
+        result.amount = -abs(result.amount) if result.amount is not None else None
+        result.amount_before_vat = -abs(tax.amount_before_vat) if tax.amount_before_vat is not None else None
+        result.vat_amount = -abs(result.vat_amount) if result.vat_amount is not None else None
 
 
 def sanitise(result: Recognition, reading: Reading) -> None:
@@ -233,6 +249,9 @@ def sanitise(result: Recognition, reading: Reading) -> None:
     if result.vat_amount is not None and not extraction.sane_amount(result.vat_amount):
         result.reasons.append("VAT dropped: it does not fit numeric(12,2)")
         result.vat_amount = None
+    if result.amount_before_vat is not None and not extraction.sane_amount(result.amount_before_vat):
+        result.reasons.append("amount before VAT dropped: it does not fit numeric(12,2)")
+        result.amount_before_vat = None
     if result.currency and not extraction.is_iso_currency(result.currency):
         result.reasons.append(f"currency dropped: {result.currency[:10]!r} is not an ISO 4217 code")
         result.currency = ""

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Receipt
+from .tax import TAX_FIELDS, checked
 
-EDITABLE = ("vendor", "amount", "currency", "receipt_date", "invoice_number", "vat_amount")
+EDITABLE = ("vendor", "amount", "currency", "receipt_date", "invoice_number", "vat_amount", "document_type",
+            "supplier_tax_id", "allocation_number", "amount_before_vat", "vat_rate", "is_copy")
 
 
 def _plain(value: Any) -> Any:
@@ -44,6 +46,8 @@ def receipt_edit(*, receipt: Receipt, changes: dict[str, Any]) -> Receipt:
                 original[name] = _plain(getattr(receipt, name))
             setattr(receipt, name, value)
         receipt.edited_fields, receipt.original_values = edited, original
+        receipt.checks, receipt.check_reasons = checked({name: getattr(receipt, name) for name in TAX_FIELDS},
+                                                        receipt.check_reasons)
         receipt.reviewed_at = timezone.now()
         receipt.save()
     return receipt

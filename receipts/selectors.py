@@ -9,6 +9,7 @@ import django_filters
 from django.core.validators import RegexValidator
 from django.db.models import Count, Q, QuerySet, Sum
 
+from .israeli import CHECK_CODES
 from .models import Receipt
 
 # As many digits as a stored amount has, and two more decimals: 1e999999 is a 400, not a 500.
@@ -41,6 +42,10 @@ class ReceiptFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-f
         method="filter_review_status", choices=[*Receipt.ReviewStatus.choices, ("all", "All")],
         help_text="pending, approved, rejected, duplicate or all; without it, rejected receipts and duplicates "
                   "are left out (of the list, the totals and the exports).")
+    check = django_filters.ChoiceFilter(
+        method="filter_check", choices=[(code, code) for code in CHECK_CODES],
+        help_text="Receipts flagged with this check: " + ", ".join(CHECK_CODES) + ".")
+    document_type = django_filters.ChoiceFilter(choices=[c for c in Receipt.DocumentType.choices if c[0]])
     ordering = django_filters.OrderingFilter(fields=["received_at", "receipt_date", "amount", "vendor", "confidence"],
                                           help_text="A field to sort by, - first for descending; confidence sorts the "
                                                     "review queue least certain first.")
@@ -54,6 +59,9 @@ class ReceiptFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-f
 
     def filter_review_status(self, queryset: QuerySet[Receipt], name: str, value: str) -> QuerySet[Receipt]:
         return queryset if value == "all" else queryset.filter(review_status=value)
+
+    def filter_check(self, queryset: QuerySet[Receipt], name: str, value: str) -> QuerySet[Receipt]:
+        return queryset.filter(check_reasons__has_key=value)
 
     def filter_text(self, queryset: QuerySet[Receipt], name: str, value: str) -> QuerySet[Receipt]:
         return queryset.filter(Q(vendor__icontains=value) | Q(subject__icontains=value)

@@ -19,6 +19,7 @@ from .models import ExaminedMessage, Receipt, ReceiptAttachment
 from .parsing import Attachment, ParsedEmail
 from .recognition import Recognition
 from .rendering import email_html
+from .tax import checked
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def _receipt_values(account: GmailAccount, run: SyncRun | None, draft: ReceiptDr
     """The receipt's row, as field values (the model's defaults included)."""
     recognition = draft.recognition
     parsed = draft.parsed
-    return {
+    values: dict[str, object] = {
         "account_id": account.pk,
         "sync_run_id": run.pk if run is not None else None,
         "gmail_message_id": draft.gmail_message_id,
@@ -180,10 +181,18 @@ def _receipt_values(account: GmailAccount, run: SyncRun | None, draft: ReceiptDr
         "receipt_date": recognition.receipt_date,
         "invoice_number": _text(recognition.invoice_number, 100),
         "vat_amount": recognition.vat_amount,
+        "document_type": recognition.document_type,
+        "supplier_tax_id": recognition.supplier_tax_id[:9],
+        "allocation_number": recognition.allocation_number[:30],
+        "amount_before_vat": recognition.amount_before_vat,
+        "vat_rate": recognition.vat_rate,
+        "is_copy": recognition.is_copy,
         "confidence": recognition.confidence,
         "review_status": Receipt.ReviewStatus.PENDING,
         "reasons": recognition.reasons,
     }
+    values["checks"], values["check_reasons"] = checked(values)
+    return values
 
 
 def message_key(parsed: ParsedEmail) -> str:
