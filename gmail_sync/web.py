@@ -1,6 +1,8 @@
 """The web pages: the dashboard (connection, start a sync or an import, live runs), the receipts, and OAuth."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,8 +11,10 @@ from django.core.paginator import Paginator
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from receipts.israeli import CHECK_CODES
 from receipts.ledger_api import ExaminedMessageFilter, ledger_of_accounts
 from receipts.models import ExaminedMessage, Receipt, SenderRule
 from receipts.selectors import FilterError, filter_receipts, receipts_of, totals_by_currency
@@ -112,6 +116,8 @@ def _receipts(request: HttpRequest, *, queue: bool) -> HttpResponse:
         "filters": params,
         "query": query.urlencode(),
         "review_statuses": [*Receipt.ReviewStatus.choices, ("all", "All")],
+        "check_codes": CHECK_CODES,
+        "pack_month": (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
     }, status=400 if errors else 200)
 
 

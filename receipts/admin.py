@@ -29,12 +29,13 @@ class ReceiptAttachmentInline(admin.TabularInline[ReceiptAttachment, Receipt]):
 @admin.register(Receipt)
 class ReceiptAdmin(admin.ModelAdmin[Receipt]):
     list_display = ["vendor", "amount", "currency", "receipt_date", "account", "confidence", "review_status"]
-    list_filter = ["review_status", "currency"]
+    list_filter = ["review_status", "document_type", "is_copy", "currency"]
     search_fields = ["vendor", "subject", "sender_email", "invoice_number"]
     list_select_related = ["account"]
     date_hierarchy = "received_at"
     inlines = [ReceiptAttachmentInline]
-    readonly_fields = ["account", "sync_run", "gmail_message_id", "gmail_thread_id", "reasons", "duplicate_of",
+    readonly_fields = ["account", "sync_run", "gmail_message_id", "gmail_thread_id", "reasons", "duplicate_of", "checks",
+                       "check_reasons",
                        "document", "body_file", "rendered_file", "render_error", "edited_fields", "original_values",
                        "created_at"]
     raw_id_fields = ["duplicate_of"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination
 
+from .exports import PACK_MAX_RECEIPTS, MonthError, in_month, month_range, pack_chunks, pack_entries, workbook_bytes
 from .files import STORED_TYPES
 from .israeli import valid_tax_id
 from .models import Receipt, ReceiptAttachment
@@ -29,6 +30,7 @@ from .receipt_documents import ensure_thumbnail, receipt_document
 from .review import receipt_edit, receipt_review
 from .selectors import FilterError, ReceiptFilter, filter_receipts, receipts_of
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAX_FILES = 2000
 ZIP_MAX_BYTES = 1024 * 1024 * 1024
 CSV_COLUMNS = ["id", "receipt_date", "vendor", "amount", "currency", "vat_amount", "invoice_number", "sender_email",
@@ -248,21 +250,49 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet[Receipt]):
         return response
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "zip"])], filters=True,
+        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "zip", "xlsx", "pack"]),
+                    OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM: only that month's receipts "
+                                     "(needed for pack)")], filters=True,
         responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, "application/zip"): OpenApiTypes.BINARY,
-                   400: ERRORS, 401: AUTH_ERROR},
-        summary="Export the filtered receipts as CSV, or their attachments as ZIP",
+                   (200, XLSX): OpenApiTypes.BINARY, 400: ERRORS, 401: AUTH_ERROR},
+        summary="Export the filtered receipts: CSV, their attachments as ZIP, an Excel workbook (a sheet per "
+                "month), or a month's accountant pack (its documents and the workbook in a ZIP)",
     )
     def export(self, request: Request) -> Any:
         kind = request.query_params.get("format", "csv")
-        if kind not in {"csv", "zip"}:
-            return Response({"success": False, "errors": {"format": ["Use csv or zip."]}}, status=status.HTTP_400_BAD_REQUEST)
+        if kind not in {"csv", "zip", "xlsx", "pack"}:
+            return Response({"success": False, "errors": {"format": ["Use csv, zip, xlsx or pack."]}},
+                            status=status.HTTP_400_BAD_REQUEST)
+        month = request.query_params.get("month", "")
+        if kind == "pack" and not month:
+            return Response({"success": False, "errors": {"month": ["The pack is a month's: give month=YYYY-MM."]}},
+                            status=status.HTTP_400_BAD_REQUEST)
         try:
             queryset = self.filtered(request)
+            if month:
+                first, last = month_range(month)
+                queryset = in_month(queryset, first, last)
         except FilterError as exc:
             return Response({"success": False, "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        except MonthError as exc:
+            return Response({"success": False, "errors": {"month": [str(exc)]}}, status=status.HTTP_400_BAD_REQUEST)
         if kind == "zip":
             return self._zip(queryset)
+        if kind == "xlsx":
+            book = HttpResponse(workbook_bytes(queryset), content_type=XLSX)
+            book["Content-Disposition"] = f'attachment; filename="receipts{"-" + month if month else ""}.xlsx"'
+            return book
+        if kind == "pack":
+            count = queryset.count()
+            if count > PACK_MAX_RECEIPTS:
+                return Response({"success": False, "errors": {"month": [
+                    f"{count} receipts is more than one pack holds ({PACK_MAX_RECEIPTS}); narrow the filters."]}},
+                    status=status.HTTP_400_BAD_REQUEST)
+            entries = pack_entries(queryset)
+            response = StreamingHttpResponse(pack_chunks(entries, workbook_bytes(queryset), f"{month}.xlsx"),
+                                             content_type="application/zip")
+            response["Content-Disposition"] = f'attachment; filename="receipts-{month}.zip"'
+            return response
         response = StreamingHttpResponse(_csv_rows(queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="receipts.csv"'
         return response

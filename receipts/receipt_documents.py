@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from .files import safe_filename, sha256_hex, store_content
 from .models import Receipt, ReceiptAttachment
@@ -94,12 +94,13 @@ def ensure_thumbnail(document: Document) -> str:
 RENDER_BATCH = 25
 
 
-def render_pending(limit: int = 100) -> int:
+def render_pending(limit: int = 100, queryset: QuerySet[Receipt] | None = None) -> int:
     """Render the emails of receipts that have no document yet, newest first, with their
     thumbnails; how many were. Rendered RENDER_BATCH at a time in one child; a batch whose child
     fails as a whole is rendered one by one. One that failed before is left to a request for its
     document (which tries again)."""
-    waiting = list(Receipt.objects.filter(~Q(body_file=""), rendered_file="", render_error="").order_by("-id")[:limit])
+    candidates = queryset if queryset is not None else Receipt.objects.all()
+    waiting = list(candidates.filter(~Q(body_file=""), rendered_file="", render_error="").order_by("-id")[:limit])
     done = 0
     for start in range(0, len(waiting), RENDER_BATCH):
         batch, pages = [], []
