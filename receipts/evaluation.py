@@ -175,3 +175,58 @@ def labelled_folder(folder: Path = HARD_CASES) -> Iterator[tuple[str, bytes, Exp
     for name, item in sorted(labels.items()):
         yield name, (folder / name).read_bytes(), Expected(**item)
 
+
+
+TAX_FIELDS = ("document_type", "supplier_tax_id", "allocation_number", "amount_before_vat", "vat_amount", "vat_rate",
+              "total", "is_copy")
+
+
+@dataclass
+class TaxReport:
+    """Each Israeli field's accuracy over the tax documents (``allocation_number`` over those that
+    print one), with the misses."""
+
+    documents: int = 0
+    recognised: int = 0
+    right: dict[str, int] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)
+    misses: list[str] = field(default_factory=list)
+    invalid_tax_ids: int = 0
+
+    def accuracy(self, name: str) -> float:
+        return self.right.get(name, 0) / self.counted[name] if self.counted.get(name) else 1.0
+
+    def figures(self) -> dict[str, Any]:
+        return {"documents": self.documents, "recognised": self.recognised,
+                **{name: round(self.accuracy(name), 3) for name in TAX_FIELDS}}
+
+
+def evaluate_tax_documents(documents: Iterable[Any]) -> tuple[TaxReport, dict[str, TaxReport]]:
+    """Recognise each Israeli tax document (``receipts.evalset.tax_documents``) and compare every
+    field with its label: overall and per family."""
+    from .israeli import valid_tax_id
+
+    overall: TaxReport = TaxReport()
+    families: dict[str, TaxReport] = {}
+    for document in documents:
+        result = recognise(parse_email(document.raw))
+        labels = document.labels
+        got = {"document_type": result.document_type, "supplier_tax_id": result.supplier_tax_id,
+               "allocation_number": result.allocation_number, "amount_before_vat": result.amount_before_vat,
+               "vat_amount": result.vat_amount, "vat_rate": result.vat_rate, "total": result.amount,
+               "is_copy": result.is_copy}
+        want = {name: getattr(labels, name) for name in TAX_FIELDS}
+        for report in (overall, families.setdefault(document.family, TaxReport())):
+            report.documents += 1
+            report.recognised += result.is_receipt
+            if result.supplier_tax_id and not valid_tax_id(result.supplier_tax_id):
+                report.invalid_tax_ids += 1
+            for name in TAX_FIELDS:
+                if name == "allocation_number" and not want[name]:
+                    continue  # found on the documents that print one
+                report.counted[name] = report.counted.get(name, 0) + 1
+                if got[name] == want[name]:
+                    report.right[name] = report.right.get(name, 0) + 1
+                elif report is overall:
+                    report.misses.append(f"{document.name}: {name} {got[name]!r}, expected {want[name]!r}")
+    return overall, families

@@ -39,7 +39,7 @@ STRONG_TOTAL_RE = compile_lower(
     r"gesamtbetrag|rechnungsbetrag|endbetrag|total ttc|montant total|factuur totaal|total facture|te betalen|do zapłaty",
 )
 VAT_LINE_RE = compile_lower(rf"(?:\bvat\b|\btax\b|מע{G}מ|mwst|ust\.?|tva)")
-NOT_VAT_AMOUNT_RE = compile_lower(r"incl|כולל|excl|before|לפני|%\s*$")
+NOT_VAT_AMOUNT_RE = compile_lower(r"incl|כולל|excl|before|without|לפני|ללא|בלי|%\s*$")
 INVOICE_NO_RE = compile_lower(
     r"(?:(?:tax\s+)?invoice|receipt|order|rechnung|facture|חשבונית(?:\s+מס)?(?:\s*/\s*קבלה)?|קבלה)\s*"
     r"(?:number|no\.?|num\.?|#|nr\.?|n°|מספר|מס['׳]?)\s*[:#.]?\s*(?P<num>[a-z0-9][a-z0-9\-/_.]{2,30})",

@@ -45,7 +45,7 @@ ISRAELI_RE = compile_lower(rf"[{HEB}]|₪|\bils\b|\bnis\b|\bisrael|ע{G}מ|ח{G}
 _TAX_ID_LABEL = (
     rf"(?:ע\.?\s?מ\.?|ע{G}מ|עוסק\s*(?:מורשה|פטור)|ח\.?\s?פ\.?|ח{G}פ|ע\.?\s?ר\.?(?=\s*[:\d])|ע{G}ר(?=\s*[:\d])|"
     rf"מס(?:פר|['׳])?\s*(?:עוסק|חברה|תאגיד|ע{G}מ|ח{G}פ)|"
-    r"business\s*(?:no|number|id|reg(?:istration)?)|company\s*(?:no|number|reg(?:istration)?|id)|"
+    r"(?:business|company)\s*(?:reg(?:istration)?\.?\s*)?(?:no|number|id)\b\.?|(?:business|company)\s*reg(?:istration)?\b\.?|"
     r"vat\s*(?:reg(?:istration)?\.?\s*)?(?:no|number|id|#)|osek\s*(?:murshe|patur)?(?:\s*(?:no|number))?|"
     r"tax\s*id|registration\s*(?:no|number))"
 )
@@ -84,7 +84,7 @@ def valid_tax_id(number: str) -> bool:
 
 
 def is_israeli(text: str) -> bool:
-    return bool(ISRAELI_RE.search(text))
+    return bool(ISRAELI_RE.search(lower(text)))
 
 
 def read_tax_fields(text: str) -> TaxFields:
@@ -105,11 +105,27 @@ def read_tax_fields(text: str) -> TaxFields:
     return fields
 
 
+def tax_document_evidence(text: str) -> str:
+    """Why ``text`` is an Israeli tax document whatever the recogniser's score ("" when it is not
+    one): a document type named, a supplier's business number that passes its check digit, and an
+    amount. A business's own footer ("ח.פ. 51...") with no document type is not enough."""
+    if not text or not is_israeli(text):
+        return ""
+    fields = read_tax_fields(text)
+    if not fields.document_type or not valid_tax_id(fields.supplier_tax_id):
+        return ""
+    if fields.amount_before_vat is None and not find_money(text[:20000]):
+        return ""
+    return (f"an Israeli tax document: {fields.document_type} ({CODES[fields.document_type]}) from business "
+            f"number {fields.supplier_tax_id}")
+
+
 def document_type(folded: str) -> str:
-    for kind, pattern in TYPE_RES:
-        if pattern.search(folded):
-            return kind
-    return ""
+    """The type named first (a document's title comes before what it refers to: a receipt "for
+    tax invoice 1234" is a receipt); at one place, the most specific name."""
+    found = [(match.start(), rank, kind) for rank, (kind, pattern) in enumerate(TYPE_RES)
+             if (match := pattern.search(folded))]
+    return min(found)[2] if found else ""
 
 
 def supplier_tax_id(text: str, folded: str) -> str:
@@ -132,12 +148,35 @@ def supplier_tax_id(text: str, folded: str) -> str:
 
 
 def amount_before_vat(text: str) -> Decimal | None:
-    for line in text.splitlines():
-        if NET_RE.search(lower(line)):
-            amounts = [m.amount for m in (find_money(line) or find_bare_amounts(line)) if m.amount != 0]
+    return labelled_amount(text, NET_RE)
+
+
+PERCENT_RE = re.compile(r"\d{1,2}(?:[.,]\d+)?\s*%")
+
+
+def labelled_amount(text: str, label: re.Pattern[str]) -> Decimal | None:
+    """The amount on the line of the first ``label`` that has one, or on the line after a label
+    that ends its line (a table whose labels sit above their values)."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if not label.search(lower(line)):
+            continue
+        for candidate in (line, lines[index + 1] if index + 1 < len(lines) else ""):
+            amounts = [m.amount for m in (find_money(candidate) or find_bare_amounts(candidate)) if m.amount != 0]
             if amounts:
                 return amounts[-1]
+            if candidate is line and re.search(r"\d", PERCENT_RE.sub("", line)):
+                break  # the line has a number of its own (a date, say): not a label above its value
     return None
+
+
+VAT_ONLY_RE = compile_lower(rf"^\s*(?:מע{G}מ|vat)\b[^a-z{HEB}]*$|^\s*(?:מע{G}מ|vat)\s*\(?\d{{1,2}}(?:[.,]\d+)?\s*%\)?\s*:?\s*$")
+
+
+def vat_amount(text: str) -> Decimal | None:
+    """The VAT amount of a table whose "מע"מ 18%" label sits above its value (the general reader
+    takes a VAT amount on its label's line)."""
+    return labelled_amount(text, VAT_ONLY_RE)
 
 
 def vat_rate(folded: str) -> Decimal | None:

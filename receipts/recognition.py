@@ -26,7 +26,8 @@ from . import extraction
 from .einvoice import EInvoice, embedded_invoice
 from .extraction import clean_vendor_name, find_invoice_number, pick_total, pick_vat  # noqa: F401  (the module's API)
 from .features import FIELDS, PDF_TEXT_FEATURES, REASONS, FieldPatterns, add_broad
-from .israeli import CREDIT_NOTE, read_tax_fields
+from .israeli import CREDIT_NOTE, is_israeli, read_tax_fields, tax_document_evidence
+from .israeli import vat_amount as israeli_vat_amount
 from .money import Money, find_money
 from .parsing import ParsedEmail, decode_header
 from .textcase import lower
@@ -202,12 +203,28 @@ def recognise(parsed: ParsedEmail, *, exhaustive: bool = False, model: Model | N
             notes.append("PDF text not read: it could not change the answer")
     features = frozenset(found.features)
     is_receipt, confidence, reasons = decide(features, model)
+    if not is_receipt:  # an Israeli tax document is a receipt whatever the words around it
+        tax_reason = _tax_document(reading, found)
+        if tax_reason:
+            is_receipt, confidence = True, max(confidence, 50)
+            reasons = [tax_reason, *reasons]
     result = Recognition(is_receipt=is_receipt, confidence=confidence, reasons=reasons + notes,
                          forwarded=reading.forwarded, features=features)
     if is_receipt:  # a receipt's PDF text has been read: only then could it have reached the threshold
         extract(reading, found, result)
         sanitise(result, reading)
     return result
+
+
+def _tax_document(reading: Reading, found: Evidence) -> str:
+    """``tax_document_evidence`` of the message, its PDFs' text read for it if the subject or body
+    names an Israeli document type (the score alone did not call for it)."""
+    head = f"{reading.sender_email}\n{reading.subject}\n{reading.body[:BODY_LIMIT]}"
+    if not is_israeli(head):
+        return ""
+    if reading.parsed.pdfs and found.text_for_money == reading.body:
+        pdf_evidence(reading, found)
+    return tax_document_evidence(f"{reading.subject}\n{found.text_for_money}")
 
 
 def extract(reading: Reading, found: Evidence, result: Recognition) -> None:
@@ -231,6 +248,8 @@ def extract(reading: Reading, found: Evidence, result: Recognition) -> None:
         result.vat_amount = invoice.vat if invoice.vat is not None else result.vat_amount
         result.vendor = result.vendor or clean_vendor_name(invoice.seller)
     tax = read_tax_fields(f"{reading.subject}\n{text}")
+    if result.vat_amount is None and tax.document_type:
+        result.vat_amount = israeli_vat_amount(text)
     result.document_type, result.supplier_tax_id = tax.document_type, tax.supplier_tax_id
     result.allocation_number, result.is_copy = tax.allocation_number, tax.is_copy
     result.amount_before_vat, result.vat_rate = tax.amount_before_vat, tax.vat_rate

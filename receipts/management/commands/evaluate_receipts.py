@@ -16,7 +16,8 @@ class Command(BaseCommand):
     help = ("Measure receipt recognition honestly. First, leave-one-family-out on the evaluation set: for each "
             "template family a model is trained on the other families and scores the one left out (per family, "
             "per language, overall, with each miss and its reasons). Then the committed model on mail it was not "
-            "trained on: the demo's sample mailbox (or --mailbox) and, with --corpus, labelled real mail. "
+            "trained on: the demo's sample mailbox (or --mailbox) and, with --corpus, labelled real mail. Last, "
+            "each Israeli field's accuracy on the Israeli tax documents. "
             "Leave-one-family-out needs scikit-learn (requirements/dev.txt).")
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -76,3 +77,22 @@ class Command(BaseCommand):
                 score(real, name, recognise(parse_email(raw)), expected)
             self._print("real mail of the corpus (committed model; not trained on)", real)
             self._misses(real, limit)
+        self._tax_documents(limit)
+
+    def _tax_documents(self, limit: int) -> None:
+        """Each Israeli field's accuracy on the Israeli tax documents (two batches of families)."""
+        from receipts.evalset.tax_documents import second_batch, tax_documents
+        from receipts.evaluation import TAX_FIELDS, evaluate_tax_documents
+
+        for title, documents in (("Israeli tax documents, first batch", tax_documents()),
+                                 ("Israeli tax documents, second batch", second_batch())):
+            overall, families = evaluate_tax_documents(documents)
+            self.stdout.write(f"{title} ({overall.documents} documents, {len(families)} families; recognised as "
+                              f"receipts {overall.recognised}; business numbers failing their check digit "
+                              f"{overall.invalid_tax_ids}):")
+            self.stdout.write("  " + " ".join(f"{name}={overall.accuracy(name):.3f}" for name in TAX_FIELDS))
+            for family, report in sorted(families.items()):
+                weak = [f"{name}={report.accuracy(name):.2f}" for name in TAX_FIELDS if report.accuracy(name) < 1]
+                self.stdout.write(f"  family {family}: " + (" ".join(weak) if weak else "every field right"))
+            for miss in overall.misses[:limit]:
+                self.stdout.write(f"  - {miss}")
