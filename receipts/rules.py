@@ -16,8 +16,9 @@ from .senders import NOT_RECEIPT, RECEIPT
 logger = logging.getLogger(__name__)
 
 # "Apply to stored" fetches each skipped message a RECEIPT rule now covers: at most this many a
-# call (about 2 minutes of one mailbox's Gmail quota); the answer says how many are left.
-APPLY_FETCH_MAX = 500
+# call (about 10 seconds of one mailbox's Gmail quota at the 2026 limit: a request, not a job); the answer
+# says how many are left.
+APPLY_FETCH_MAX = 50
 
 
 @dataclass(frozen=True)
