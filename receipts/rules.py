@@ -81,9 +81,8 @@ def rule_apply(*, rule: SenderRule, client_factory: Callable[..., Any] | None = 
         applied.renamed = _rename(receipts, rule.vendor)
     if rule.decision == RECEIPT:
         skipped = _skipped_not_stored(rule)
-        entries = list(skipped[:fetch_max + 1])
-        applied.remaining = max(0, len(entries) - fetch_max)
-        for entry in entries[:fetch_max]:
+        applied.remaining = max(0, skipped.count() - fetch_max)
+        for entry in skipped[:fetch_max]:
             try:
                 receipt, created = mark_as_receipt(entry=entry, client_factory=client_factory, approve=False,
                                                 reason=f"sender rule: mail from {rule.sender} is a receipt")
