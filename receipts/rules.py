@@ -81,6 +81,9 @@ def rule_apply(*, rule: SenderRule, client_factory: Callable[..., Any] | None = 
         applied.renamed = _rename(receipts, rule.vendor)
     if rule.decision == RECEIPT:
         skipped = _skipped_not_stored(rule)
+        from_files = Q(gmail_message_id__startswith="mbox-") | Q(gmail_message_id__startswith="byte:")
+        applied.not_fetchable = skipped.filter(from_files).count()  # mail of an mbox file: not in Gmail to fetch
+        skipped = skipped.exclude(from_files)
         applied.remaining = max(0, skipped.count() - fetch_max)
         for entry in skipped[:fetch_max]:
             try:
