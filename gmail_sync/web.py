@@ -117,6 +117,7 @@ def _receipts(request: HttpRequest, *, queue: bool) -> HttpResponse:
         "query": query.urlencode(),
         "review_statuses": [*Receipt.ReviewStatus.choices, ("all", "All")],
         "check_codes": CHECK_CODES,
+        "document_types": Receipt.DocumentType.choices,
         "pack_month": (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
     }, status=400 if errors else 200)
 

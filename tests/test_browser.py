@@ -169,10 +169,12 @@ def _review_session(page, live_server, width: int, name: str) -> None:  # type: 
     form = rows.nth(2).locator("[data-edit-form]")
     form.locator("input[name=amount]").fill("1234.50")
     form.locator("input[name=vendor]").fill("ספק מתוקן")
+    form.locator("input[name=allocation_number]").fill("123456789")
     form.locator("button[type=submit]").click()
     page.wait_for_selector(f"tr[data-receipt-id='{ids[2]}'] [data-field=amount]:text('1234.50')")
     edited = Receipt.objects.get(pk=ids[2])
-    assert edited.amount == 1234.5 and edited.vendor == "ספק מתוקן" and {"amount", "vendor"} <= set(edited.edited_fields)
+    assert edited.amount == 1234.5 and edited.vendor == "ספק מתוקן" and edited.allocation_number == "123456789"
+    assert {"amount", "vendor", "allocation_number"} <= set(edited.edited_fields)
     rows.nth(3).locator("[data-select]").check()
     rows.nth(2).locator("[data-select]").check()
     page.click("#bulk-approve")
