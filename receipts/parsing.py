@@ -50,6 +50,9 @@ class ParsedEmail:
     text: str = ""
     html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+    # The email as a standalone page (receipts.rendering.email_html), made where the message is
+    # read (the sandbox, under its limits) for a receipt: kept to render when it has no file.
+    page: bytes = b""
 
     @cached_property
     def date(self) -> datetime | None:

@@ -61,7 +61,7 @@ def direction(text: str) -> str:
     return "rtl" if len(_HEBREW.findall(sample)) > len(_LATIN.findall(sample)) else "ltr"
 
 
-def email_html(parsed: ParsedEmail, received: str = "") -> bytes:
+def email_html(parsed: ParsedEmail) -> bytes:
     """The email as one standalone, inert HTML page: its headers, then its body (the HTML part
     with scripts, forms, frames and embedded objects removed, or the plain text)."""
     if parsed.html:
@@ -81,7 +81,7 @@ def email_html(parsed: ParsedEmail, received: str = "") -> bytes:
         text = parsed.text
     side = direction(f"{parsed.subject}\n{text}")
     rows = [("From", f"{parsed.sender_name} <{parsed.sender_email}>" if parsed.sender_name else parsed.sender_email),
-            ("Date", received or parsed.date_header), ("Subject", parsed.subject)]
+            ("Date", parsed.date_header), ("Subject", parsed.subject)]
     header = "".join(f"<tr><th>{name}</th><td dir=\"auto\">{html.escape(value)}</td></tr>" for name, value in rows if value)
     page = (f'<!DOCTYPE html><html dir="{side}"><head><meta charset="utf-8"><style>{PAGE_STYLE}</style>{styles}</head>'
             f'<body><table class="receipt-email-headers" dir="ltr">{header}</table><div dir="{side}">{body}</div>'

@@ -193,6 +193,7 @@ def _serve(memory_bytes: int, cpu_seconds: float) -> None:
     _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
     from receipts.parsing import MessageRefused, parse_email
     from receipts.recognition import recognise
+    from receipts.rendering import email_html
     from receipts.senders import rule_for
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
@@ -214,6 +215,8 @@ def _serve(memory_bytes: int, cpu_seconds: float) -> None:
                     or (keep and rule_for(parsed.sender_email, dict.fromkeys(keep)) is not None)):
                 # its files and headers are stored: they go back with it
                 _ = parsed.date  # worked out here, where a hostile header can only hurt the child
+                if not parsed.attachments:  # only an email: its page too, made from what a sender wrote
+                    parsed.page = email_html(parsed)
                 answer: tuple[str, object] = ("ok", (parsed, recognition))
             else:  # the verdict and the headers the ledger keeps: the rest of the parse stays here
                 headers = ParsedEmail(subject=parsed.subject[:300], sender_name=parsed.sender_name[:300],

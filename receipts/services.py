@@ -151,7 +151,7 @@ def receipt_rows(*, account: GmailAccount, run: SyncRun | None,
                 kept += not values["skipped_reason"]
                 files.append(ReceiptAttachment(**values))
         if not kept:  # only an email: kept as a page, to be rendered to PDF as its document
-            page = email_html(draft.parsed, draft.received_at.isoformat(" ", "minutes") if draft.received_at else "")
+            page = draft.parsed.page or email_html(draft.parsed)  # made in the sandbox, when it read the message
             receipt.body_file = store_content(page, sha256_hex(page), "bodies", ".html")
     return receipts, attachments
 
