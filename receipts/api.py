@@ -204,10 +204,10 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet[Receipt]):
             reason = f": {receipt.render_error}" if receipt.render_error else ""
             return Response({"success": False, "error": f"This receipt has no document{reason}."},
                             status=status.HTTP_404_NOT_FOUND)
-        response = FileResponse(default_storage.open(document.name, "rb"), as_attachment=False,
+        # A download, like an attachment's: a sender's PDF is not opened inside this site.
+        response = FileResponse(default_storage.open(document.name, "rb"), as_attachment=True,
                                 filename=document.filename, content_type=document.content_type)
         response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
         return response
 
     @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY, 401: AUTH_ERROR, 404: FAILURE},

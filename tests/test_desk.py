@@ -295,8 +295,9 @@ def test_a_mailed_pdf_is_the_document_byte_for_byte_and_bulk_approve_keeps_to_th
     receipt = _store(account, _mail(sender="Acme Cloud <billing@acme.example>", subject="Your invoice INV-2025-0042",
                                     body=BODY, pdf=pdf, message_id="<a1@acme.example>"), "m1")
     assert not receipt.body_file, "a receipt with its own file keeps no email to render"
-    served = b"".join(client.get(f"/api/receipts/{receipt.pk}/document").streaming_content)
-    assert served == pdf
+    response = client.get(f"/api/receipts/{receipt.pk}/document")
+    assert response["Content-Disposition"].startswith("attachment"), "a sender's PDF is downloaded, not opened here"
+    assert b"".join(response.streaming_content) == pdf
     assert client.get(f"/api/receipts/{receipt.pk}/thumbnail")["Content-Type"] == "image/png"
     bare = ReceiptFactory(account=account)
     assert client.get(f"/api/receipts/{bare.pk}").json()["document"] is None
