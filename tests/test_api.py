@@ -10,10 +10,10 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from gmail_sync.accounts import api_user_create
-from gmail_sync.models import Business, SyncRun
+from gmail_sync.models import SyncRun
 from receipts.models import ReceiptAttachment
 from tests.factories import GmailAccountFactory, ReceiptFactory, SyncRunFactory
+from tests.helpers import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -38,16 +38,11 @@ STATUS_KEYS = {"id", "mode", "status", "progress", "config", "checkpoint", "prog
                "error_message"}
 
 
-def _client(username: str = "owner", business: str = "Bakery") -> tuple[APIClient, Business]:
-    _, token = api_user_create(username=username, business_name=business)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client, Business.objects.get(name=business)
 
 
 @pytest.fixture
 def owner():
-    client, business = _client()
+    client, business = api_client("owner", "Bakery")
     account = GmailAccountFactory(business=business, email="owner@example.com", refresh_token="demo-refresh-token")
     return client, business, account
 

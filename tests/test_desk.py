@@ -15,36 +15,17 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
-from rest_framework.test import APIClient
 
-from gmail_sync import engine
 from gmail_sync.accounts import api_user_create
 from gmail_sync.models import Business, GmailAccount, SyncRun
-from gmail_sync.services import sync_start
 from receipts.models import ExaminedMessage, Receipt, SenderRule
 from receipts.parsing import parse_email
 from receipts.recognition import recognise
 from receipts.rendering import direction
 from receipts.senders import normalise_sender, rule_for
 from receipts.services import ReceiptDraft, receipts_store
-from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory, ReceiptFactory
-
-
-def _client(username: str = "keeper", business: str = "Books") -> tuple[APIClient, Business]:
-    _, token = api_user_create(username=username, business_name=business)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client, Business.objects.get(name=business)
-
-
-def _backfill(account: GmailAccount) -> SyncRun:
-    run = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
-                     to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
-    while engine.run_slice(run.pk).outcome == "paused":
-        pass
-    run.refresh_from_db()
-    return run
+from tests.helpers import api_client, backfill
 
 
 def _verdicts(run: SyncRun, sender: str) -> Counter[str]:
@@ -67,9 +48,9 @@ def test_a_rule_sender_is_an_address_or_a_domain_and_the_most_specific_rule_wins
 @pytest.mark.django_db
 def test_sender_rules_change_the_next_syncs_verdicts_and_name_the_vendor(emulator, settings) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business, email="owner@example.com", refresh_token="demo-refresh-token")
-    first = _backfill(account)
+    first = backfill(account)
     skipped = Counter(ExaminedMessage.objects.filter(sync_run=first, verdict="skipped").values_list("sender_email", flat=True))
     stored = Counter(Receipt.objects.filter(account=account).values_list("sender_email", flat=True))
     always = next(s for s, _ in skipped.most_common() if s and s not in stored)
@@ -80,7 +61,7 @@ def test_sender_rules_change_the_next_syncs_verdicts_and_name_the_vendor(emulato
     domain = "@" + never.split("@")[1]
     assert client.post("/api/sender-rules/", {"sender": domain, "decision": "not_receipt"}, format="json").status_code == 201
 
-    second = _backfill(account)  # the same mail again: the rules now decide before the recogniser
+    second = backfill(account)  # the same mail again: the rules now decide before the recogniser
     assert second.messages_scanned == first.messages_scanned
     assert _verdicts(second, always) == Counter({"receipt": skipped[always]})
     assert _verdicts(second, never) == Counter({"skipped": sum(_verdicts(first, never).values())})
@@ -99,9 +80,9 @@ def test_sender_rules_change_the_next_syncs_verdicts_and_name_the_vendor(emulato
 @pytest.mark.django_db
 def test_applying_a_rule_to_stored_mail_fetches_only_what_it_makes_a_receipt(emulator, settings) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business, email="owner@example.com", refresh_token="demo-refresh-token")
-    run = _backfill(account)
+    run = backfill(account)
     skipped = Counter(ExaminedMessage.objects.filter(sync_run=run, verdict="skipped").values_list("sender_email", flat=True))
     stored = Counter(Receipt.objects.filter(account=account).values_list("sender_email", flat=True))
     always = next(s for s, n in skipped.most_common() if s and s not in stored and n >= 2)
@@ -146,7 +127,7 @@ def test_applying_a_rule_to_stored_mail_fetches_only_what_it_makes_a_receipt(emu
 
 @pytest.mark.django_db
 def test_the_rules_api_names_bad_fields_replaces_a_senders_rule_and_keeps_to_its_business() -> None:
-    client, business = _client()
+    client, business = api_client()
     for payload, field in (({"sender": "nobody"}, "sender"), ({"sender": "a@b.com"}, "decision"),
                            ({"sender": "a@b.com", "decision": "maybe"}, "decision"),
                            ({"sender": "a@b.com", "decision": "receipt", "colour": "red"}, "colour"),
@@ -161,7 +142,7 @@ def test_the_rules_api_names_bad_fields_replaces_a_senders_rule_and_keeps_to_its
     rule_id = made.json()["id"]
     assert client.patch(f"/api/sender-rules/{rule_id}", {"decision": "", "vendor": ""}, format="json").status_code == 400
     assert client.patch(f"/api/sender-rules/{rule_id}", {"vendor": "B Ltd"}, format="json").json()["vendor"] == "B Ltd"
-    stranger, _ = _client("stranger", "Elsewhere")
+    stranger, _ = api_client("stranger", "Elsewhere")
     assert stranger.get("/api/sender-rules/").json() == []
     assert stranger.delete(f"/api/sender-rules/{rule_id}").status_code == 404
     assert stranger.post(f"/api/sender-rules/{rule_id}/apply").status_code == 404
@@ -206,7 +187,7 @@ BODY = ("Thank you for your order.\nInvoice number: INV-2025-0042\nDate: 3 March
 
 @pytest.mark.django_db
 def test_a_forwarded_copy_of_a_stored_receipt_is_flagged_as_its_duplicate_and_not_counted() -> None:
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business, email="owner@example.com")
     pdf = _pdf(BODY)
     original = _store(account, _mail(sender="Acme Cloud <billing@acme.example>", subject="Your invoice INV-2025-0042",
@@ -240,7 +221,7 @@ def test_a_forwarded_copy_of_a_stored_receipt_is_flagged_as_its_duplicate_and_no
 
 @pytest.mark.django_db
 def test_a_receipt_without_a_file_gets_its_email_rendered_right_to_left_without_fetching_anything() -> None:
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business, email="owner@example.com")
     hits: list[bytes] = []
     server = socket.socket()
@@ -289,7 +270,7 @@ def test_a_receipt_without_a_file_gets_its_email_rendered_right_to_left_without_
 
 @pytest.mark.django_db
 def test_a_mailed_pdf_is_the_document_byte_for_byte_and_bulk_approve_keeps_to_the_business() -> None:
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business, email="owner@example.com")
     pdf = _pdf(BODY)
     receipt = _store(account, _mail(sender="Acme Cloud <billing@acme.example>", subject="Your invoice INV-2025-0042",
@@ -303,7 +284,7 @@ def test_a_mailed_pdf_is_the_document_byte_for_byte_and_bulk_approve_keeps_to_th
     assert client.get(f"/api/receipts/{bare.pk}").json()["document"] is None
     assert client.get(f"/api/receipts/{bare.pk}/document").status_code == 404
 
-    stranger, _ = _client("stranger", "Elsewhere")
+    stranger, _ = api_client("stranger", "Elsewhere")
     theirs = ReceiptFactory(account=GmailAccountFactory(business=Business.objects.get(name="Elsewhere")))
     assert stranger.get(f"/api/receipts/{receipt.pk}/document").status_code == 404
     answer = client.post("/api/receipts/approve", {"ids": [receipt.pk, bare.pk, theirs.pk]}, format="json").json()

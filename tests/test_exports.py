@@ -15,25 +15,19 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 from openpyxl import load_workbook
-from rest_framework.test import APIClient
 
-from gmail_sync.accounts import api_user_create
-from gmail_sync.models import Business, GmailAccount
+from gmail_sync.models import GmailAccount
 from receipts.models import Receipt
 from receipts.parsing import ParsedEmail, parse_email
 from receipts.recognition import recognise
 from receipts.rendering import email_html, render_pdf
 from receipts.services import ReceiptDraft, receipts_store
 from tests.factories import GmailAccountFactory, ReceiptFactory
+from tests.helpers import api_client
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def _client() -> tuple[APIClient, Business]:
-    _, token = api_user_create(username="keeper", business_name="Books")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client, Business.objects.get(name="Books")
 
 
 def _store(account: GmailAccount, *, message_id: str, body: str, day: str, pdf: bytes | None = None) -> Receipt:
@@ -59,7 +53,7 @@ def _invoice(number: int, net: str, day: str) -> str:
 
 @pytest.fixture
 def month_of_receipts(db):  # type: ignore[no-untyped-def]
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business)
     pdf = render_pdf(email_html(ParsedEmail(text=_invoice(20045, "1000.00", "14/07/2026"))))
     mailed = _store(account, message_id="m1", body=_invoice(20045, "1000.00", "14/07/2026"), pdf=pdf,

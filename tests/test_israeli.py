@@ -6,16 +6,15 @@ from decimal import Decimal
 from email.message import EmailMessage
 
 import pytest
-from rest_framework.test import APIClient
 
-from gmail_sync.accounts import api_user_create
-from gmail_sync.models import Business, GmailAccount
+from gmail_sync.models import GmailAccount
 from receipts.israeli import TaxValues, read_tax_fields, tax_checks, valid_tax_id
 from receipts.models import Receipt
 from receipts.parsing import parse_email
 from receipts.recognition import recognise
 from receipts.services import ReceiptDraft, receipts_store
 from tests.factories import GmailAccountFactory
+from tests.helpers import api_client
 
 TAX_INVOICE_RECEIPT = """חשבונית מס / קבלה מס' 20045
 גרין שירותים בע"מ  ח.פ. 516179157
@@ -109,16 +108,11 @@ def _store(account: GmailAccount, raw: bytes, message_id: str) -> Receipt:
     return Receipt.objects.get(account=account, gmail_message_id=message_id)
 
 
-def _client() -> tuple[APIClient, Business]:
-    _, token = api_user_create(username="keeper", business_name="Books")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client, Business.objects.get(name="Books")
 
 
 @pytest.mark.django_db
 def test_a_stored_tax_invoice_carries_its_fields_and_checks_and_a_correction_re_runs_them() -> None:
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business)
     receipt = _store(account, _mail(TAX_INVOICE_RECEIPT, message_id="<t1@green.example.co.il>"), "t1")
     body = client.get(f"/api/receipts/{receipt.pk}").json()

@@ -6,39 +6,21 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from gmail_sync import engine
-from gmail_sync.accounts import api_user_create
-from gmail_sync.models import Business, GmailAccount, SyncRun
+from gmail_sync.models import SyncRun
 from gmail_sync.services import cancel_run, resume_run, sync_start
 from receipts.models import ExaminedMessage, Receipt
 from receipts.parsing import parse_email
 from receipts.services import message_key
 from tests.conftest import SAMPLE_END
 from tests.factories import GmailAccountFactory, ReceiptFactory
-
-
-def _client(username: str = "keeper", business: str = "Books") -> tuple[APIClient, Business]:
-    _, token = api_user_create(username=username, business_name=business)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client, Business.objects.get(name=business)
-
-
-def _backfill(account: GmailAccount) -> SyncRun:
-    """The sample mailbox's year backfilled to completion in this process."""
-    run = sync_start(account=account, mode="full_backfill", from_date=SAMPLE_END - timedelta(days=400),
-                     to_date=timezone.localdate(), run_to_completion=True, enqueue=False)
-    while engine.run_slice(run.pk).outcome == "paused":
-        pass
-    run.refresh_from_db()
-    return run
+from tests.helpers import api_client, backfill
 
 
 @pytest.mark.django_db
 def test_a_correction_keeps_the_extracted_value_beside_it_and_bad_input_is_named() -> None:
-    client, business = _client()
+    client, business = api_client()
     receipt = ReceiptFactory(account=GmailAccountFactory(business=business), amount=Decimal("12.00"), vendor="Acm")
     response = client.patch(f"/api/receipts/{receipt.pk}", {"amount": "120.00", "vendor": "Acme Ltd",
                                                             "currency": "ils"}, format="json")
@@ -55,7 +37,7 @@ def test_a_correction_keeps_the_extracted_value_beside_it_and_bad_input_is_named
                            ({}, "non_field_errors")):
         bad = client.patch(f"/api/receipts/{receipt.pk}", payload, format="json")
         assert bad.status_code == 400 and field in bad.json()["errors"], (payload, bad.json())
-    other, _ = _client("stranger", "Elsewhere")
+    other, _ = api_client("stranger", "Elsewhere")
     assert other.patch(f"/api/receipts/{receipt.pk}", {"amount": "1.00"}, format="json").status_code == 404
     assert other.post(f"/api/receipts/{receipt.pk}/reject").status_code == 404
     receipt.refresh_from_db()
@@ -64,7 +46,7 @@ def test_a_correction_keeps_the_extracted_value_beside_it_and_bad_input_is_named
 
 @pytest.mark.django_db
 def test_approved_and_rejected_receipts_and_what_the_list_totals_and_exports_leave_out() -> None:
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business)
     keep, drop = ReceiptFactory(account=account, amount=Decimal("10.00")), ReceiptFactory(account=account, amount=Decimal("99.00"))
     assert client.post(f"/api/receipts/{keep.pk}/approve").json()["review_status"] == "approved"
@@ -103,7 +85,7 @@ def test_edits_and_rejections_survive_a_resync_and_a_resume(emulator, settings) 
 
     first = sync()
     corrected, rejected = Receipt.objects.filter(account=account).order_by("id")[:2]
-    client, _ = _client(business=account.business.name)
+    client, _ = api_client(business=account.business.name)
     assert client.patch(f"/api/receipts/{corrected.pk}", {"amount": "4321.00"}, format="json").status_code == 200
     assert client.post(f"/api/receipts/{rejected.pk}/reject").status_code == 200
     second = sync()
@@ -121,9 +103,9 @@ def test_the_ledger_lists_every_examined_message_with_its_verdict_filtered_and_p
     its verdict (as many as the run scanned), skipped ones with their sender, subject, score and
     reasons; filters narrow them, bad ones are named, and another business sees none."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business, email="owner@example.com", refresh_token="demo-refresh-token")
-    run = _backfill(account)
+    run = backfill(account)
     everything = client.get("/api/messages/?page_size=500").json()
     assert everything["count"] == run.messages_scanned
     skipped = client.get("/api/messages/?verdict=skipped&page_size=500").json()
@@ -138,16 +120,16 @@ def test_the_ledger_lists_every_examined_message_with_its_verdict_filtered_and_p
     assert receipts == run.saved_receipts + run.already_stored
     assert "verdict" in client.get("/api/messages/?verdict=maybe").json()["errors"]
     assert "from_date" in client.get("/api/messages/?from_date=yesterday").json()["errors"]
-    stranger, _ = _client("stranger", "Elsewhere")
+    stranger, _ = api_client("stranger", "Elsewhere")
     assert stranger.get("/api/messages/").json()["count"] == 0
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_skipped_message_marked_as_a_receipt_is_stored_after_one_fetch(emulator, settings) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    client, business = _client()
+    client, business = api_client()
     account = GmailAccountFactory(business=business, email="owner@example.com", refresh_token="demo-refresh-token")
-    run = _backfill(account)
+    run = backfill(account)
     entry = ExaminedMessage.objects.filter(sync_run=run, verdict="skipped").first()
     assert entry is not None
     emulator.reset_counts()
@@ -160,10 +142,10 @@ def test_a_skipped_message_marked_as_a_receipt_is_stored_after_one_fetch(emulato
     again = client.post(f"/api/messages/{entry.pk}/mark-receipt")
     assert again.status_code == 200 and again.json()["id"] == receipt.pk
     assert sum(emulator.fetches.values()) == 1, "a stored receipt is not fetched again"
-    resync = _backfill(account)
+    resync = backfill(account)
     assert resync.saved_receipts == 0 and Receipt.objects.get(pk=receipt.pk).review_status == "approved"
 
-    stranger, _ = _client("stranger", "Elsewhere")
+    stranger, _ = api_client("stranger", "Elsewhere")
     assert stranger.post(f"/api/messages/{entry.pk}/mark-receipt").status_code == 404
     from_file = ExaminedMessage.objects.create(account=account, sync_run=run, gmail_message_id="mbox-" + "0" * 40,
                                                verdict="skipped")
