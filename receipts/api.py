@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,7 +21,15 @@ from rest_framework.response import Response
 
 from config.api import AUTH_ERROR, ERRORS, FAILURE, Pagination
 
-from .exports import PACK_MAX_RECEIPTS, MonthError, in_month, month_range, pack_chunks, pack_entries, workbook_bytes
+from .exports import (
+    PACK_MAX_RECEIPTS,
+    MonthError,
+    in_month,
+    month_range,
+    pack_entries,
+    workbook_bytes,
+    zip_chunks,
+)
 from .files import STORED_TYPES
 from .israeli import valid_tax_id
 from .models import Receipt, ReceiptAttachment
@@ -289,8 +296,8 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet[Receipt]):
                     f"{count} receipts is more than one pack holds ({PACK_MAX_RECEIPTS}); narrow the filters."]}},
                     status=status.HTTP_400_BAD_REQUEST)
             entries = pack_entries(queryset)
-            response = StreamingHttpResponse(pack_chunks(entries, workbook_bytes(queryset), f"{month}.xlsx"),
-                                             content_type="application/zip")
+            workbook = [(f"{month}.xlsx", workbook_bytes(queryset))]
+            response = StreamingHttpResponse(zip_chunks(entries, workbook), content_type="application/zip")
             response["Content-Disposition"] = f'attachment; filename="receipts-{month}.zip"'
             return response
         response = StreamingHttpResponse(_csv_rows(queryset), content_type="text/csv; charset=utf-8")
@@ -305,7 +312,8 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet[Receipt]):
             return Response({"success": False, "errors": {"format": [
                 f"{count} files ({total} bytes) is more than one ZIP holds ({ZIP_MAX_FILES} files, "
                 f"{ZIP_MAX_BYTES} bytes); narrow the filters."]}}, status=status.HTTP_400_BAD_REQUEST)
-        response = StreamingHttpResponse(_zip_chunks(attachments.order_by("receipt_id", "id")), content_type="application/zip")
+        response = StreamingHttpResponse(zip_chunks(_zip_entries(attachments.order_by("receipt_id", "id"))),
+                                         content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="receipts-attachments.zip"'
         return response
 
@@ -347,35 +355,12 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r", "\n"} else value
 
 
-class _Sink(io.RawIOBase):
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self.chunks.append(bytes(data))
-        return len(data)
-
-    def take(self) -> bytes:
-        data = b"".join(self.chunks)
-        self.chunks.clear()
-        return data
-
-
-def _zip_chunks(attachments: QuerySet[ReceiptAttachment]) -> Iterator[bytes]:
-    sink = _Sink()
+def _zip_entries(attachments: QuerySet[ReceiptAttachment]) -> Iterator[tuple[str, str]]:
+    """(name in the ZIP, storage name) of each attachment, read as the ZIP is streamed."""
     used: set[str] = set()
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
-        for attachment in attachments.iterator(chunk_size=200):
-            name = f"{attachment.receipt.receipt_date or 'undated'}_{attachment.receipt_id}_{attachment.filename}"
-            while name in used:
-                name = f"{attachment.id}_{name}"
-            used.add(name)
-            with attachment.file.open("rb") as source, archive.open(name, "w", force_zip64=True) as target:
-                while block := source.read(1024 * 1024):
-                    target.write(block)
-                    yield sink.take()
-            yield sink.take()
-    yield sink.take()
+    for attachment in attachments.iterator(chunk_size=200):
+        name = f"{attachment.receipt.receipt_date or 'undated'}_{attachment.receipt_id}_{attachment.filename}"
+        while name in used:
+            name = f"{attachment.id}_{name}"
+        used.add(name)
+        yield name, attachment.file.name or ""

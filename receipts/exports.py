@@ -7,7 +7,7 @@ import calendar
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -156,10 +156,28 @@ def pack_entries(queryset: QuerySet[Receipt]) -> list[tuple[str, str]]:
     return entries
 
 
-def pack_chunks(entries: list[tuple[str, str]], workbook: bytes, workbook_name: str) -> Iterator[bytes]:
-    """The pack as a ZIP, streamed: the documents byte for byte, then the workbook."""
-    from .api import _Sink  # the streaming sink the ZIP export uses
+class _Sink(io.RawIOBase):
+    """Where the ZIP writer writes; what it holds is handed on as the response's next chunk."""
 
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+def zip_chunks(entries: Iterable[tuple[str, str]], extra: Iterable[tuple[str, bytes]] = ()) -> Iterator[bytes]:
+    """A ZIP streamed a megabyte at a time: the stored files ``entries`` (name in the ZIP, storage
+    name) byte for byte, then ``extra`` (name, bytes)."""
     sink = _Sink()
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for name, stored in entries:
@@ -167,5 +185,7 @@ def pack_chunks(entries: list[tuple[str, str]], workbook: bytes, workbook_name: 
                 while block := source.read(1024 * 1024):
                     target.write(block)
                     yield sink.take()
-        archive.writestr(workbook_name, workbook)
+            yield sink.take()
+        for name, data in extra:
+            archive.writestr(name, data)
     yield sink.take()
