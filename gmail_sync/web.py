@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from receipts.israeli import CHECK_CODES
-from receipts.ledger_api import ExaminedMessageFilter, ledger_of_accounts
+from receipts.ledger_api import filter_ledger, ledger_of_accounts
 from receipts.models import ExaminedMessage, Receipt, SenderRule
 from receipts.selectors import FilterError, filter_receipts, receipts_of, totals_by_currency
 
@@ -129,10 +129,12 @@ def messages_page(request: HttpRequest) -> HttpResponse:
     business = _business_or_none(request)
     params = request.GET.copy()
     params.setdefault("verdict", "skipped")
-    filters = ExaminedMessageFilter({k: v for k, v in params.items() if v != ""},
-                                    queryset=ledger_of_accounts(GmailAccount.objects.filter(business=business)))
-    errors = None if filters.is_valid() else {field: [str(e) for e in problems] for field, problems in filters.errors.items()}
-    queryset = filters.qs if errors is None else ExaminedMessage.objects.none()
+    errors = None
+    try:
+        queryset = filter_ledger(ledger_of_accounts(GmailAccount.objects.filter(business=business)), params)
+    except FilterError as exc:
+        errors = exc.errors
+        queryset = ExaminedMessage.objects.none()
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)

@@ -2,6 +2,7 @@
 "this is a receipt" for one the recogniser passed over."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from gmail_sync.services import AccountNotConnected, NotFetchable, mark_as_recei
 
 from .api import ReceiptSerializer
 from .models import ExaminedMessage
+from .selectors import FilterError
 
 
 class ExaminedMessageSerializer(serializers.ModelSerializer[ExaminedMessage]):
@@ -42,6 +44,16 @@ def ledger_of_accounts(accounts: QuerySet[GmailAccount]) -> QuerySet[ExaminedMes
     in order (70 ms instead of 10 at 100,000 rows)."""
     ids = list(accounts.values_list("pk", flat=True))
     return ExaminedMessage.objects.filter(account_id__in=ids).order_by(F("received_at").desc(nulls_last=True), "-id")
+
+
+def filter_ledger(queryset: QuerySet[ExaminedMessage], params: Mapping[str, str]) -> QuerySet[ExaminedMessage]:
+    """Apply the filters of a query string (the API's and the page's); ``FilterError`` names each bad one."""
+    filters = ExaminedMessageFilter({k: v for k, v in params.items() if v != "" and k not in {"page", "page_size"}},
+                                    queryset=queryset)
+    if not filters.is_valid():
+        raise FilterError({field: [str(e) for e in problems] for field, problems in filters.errors.items()})
+    result: QuerySet[ExaminedMessage] = filters.qs
+    return result
 
 
 def _day_start(day: date) -> datetime:
@@ -92,12 +104,11 @@ class ExaminedMessageViewSet(viewsets.GenericViewSet[ExaminedMessage]):
                    responses={200: ExaminedMessageSerializer(many=True), 400: ERRORS, 401: AUTH_ERROR, 404: AUTH_ERROR},
                    summary="Every message the runs examined, with its verdict, score and reasons")
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        params = {k: v for k, v in request.query_params.items() if v != "" and k not in {"page", "page_size"}}
-        filters = ExaminedMessageFilter(params, queryset=self.get_queryset())
-        if not filters.is_valid():
-            errors = {field: [str(e) for e in problems] for field, problems in filters.errors.items()}
-            return Response({"success": False, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-        page = self.paginate_queryset(filters.qs)
+        try:
+            queryset = filter_ledger(self.get_queryset(), request.query_params)
+        except FilterError as exc:
+            return Response({"success": False, "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=None, responses={200: ReceiptSerializer, 201: ReceiptSerializer, 401: AUTH_ERROR,
