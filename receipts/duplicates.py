@@ -40,10 +40,9 @@ def mark_duplicates(receipt_ids: list[int]) -> int:
         files.setdefault(receipt_id, set()).add(digest)
     marked = 0
     for receipt in new:
-        found = _first_match(receipt, files.get(receipt.pk, set()))
-        if found is None:
+        original = _first_match(receipt, files.get(receipt.pk, set()))
+        if original is None:
             continue
-        original = Receipt.objects.get(pk=found)
         if original.is_copy and not receipt.is_copy and original.review_status == Receipt.ReviewStatus.PENDING:
             # The original arrived after its copy: the copy is the duplicate (a person's decision aside).
             Receipt.objects.filter(duplicate_of=original).update(duplicate_of=receipt)
@@ -63,8 +62,8 @@ def _mark(copy: Receipt, original: Receipt) -> None:
     Receipt.objects.filter(pk=copy.pk).update(**fields)
 
 
-def _first_match(receipt: Receipt, digests: set[str]) -> int | None:
-    """The id of the first receipt stored before ``receipt`` that it repeats, or None."""
+def _first_match(receipt: Receipt, digests: set[str]) -> Receipt | None:
+    """The first receipt stored before ``receipt`` that it repeats, or None."""
     earlier = (Receipt.objects.filter(account__business_id=receipt.account.business_id, pk__lt=receipt.pk)
                .exclude(review_status__in=NOT_ORIGINALS))
     vendor = receipt.vendor.strip()
@@ -80,7 +79,7 @@ def _first_match(receipt: Receipt, digests: set[str]) -> int | None:
         tests.append(Q(vendor__iexact=vendor, receipt_date=receipt.receipt_date, amount=receipt.amount,
                        currency=receipt.currency))
     for test in tests:  # in this order: the same file is the surest
-        found = earlier.filter(test).order_by("pk").values_list("pk", flat=True).first()
+        found = earlier.filter(test).order_by("pk").first()
         if found is not None:
             return found
     return None
