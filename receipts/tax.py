@@ -2,21 +2,20 @@
 corrects it (``copy_of_stored`` is set where duplicates are decided)."""
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from .israeli import CHECK_CODES, TaxValues, tax_checks
 
-TAX_FIELDS = ("document_type", "currency", "amount", "amount_before_vat", "vat_amount", "vat_rate", "receipt_date",
-              "allocation_number", "supplier_tax_id")
+TAX_FIELDS = tuple(f.name for f in fields(TaxValues))  # what the checks read of a receipt
 KEPT = ("copy_of_stored",)  # not the amounts' business: it stays until the duplicate is undone
 
 
 def checked(values: dict[str, Any], earlier: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
     """The ``checks`` codes (in CHECK_CODES' order) and ``check_reasons`` of a receipt's values;
     ``earlier`` reasons of the KEPT codes carry over."""
-    text = {"document_type", "currency", "allocation_number", "supplier_tax_id"}
-    given: dict[str, Any] = {name: values.get(name) or ("" if name in text else None) for name in TAX_FIELDS}
-    reasons = tax_checks(TaxValues(**given))
+    given: dict[str, Any] = {name: values[name] for name in TAX_FIELDS if values.get(name) is not None}
+    reasons = tax_checks(TaxValues(**given))  # the rest at TaxValues' defaults: "" or None
     for code in KEPT:
         if earlier and code in earlier:
             reasons[code] = earlier[code]
