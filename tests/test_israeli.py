@@ -183,3 +183,12 @@ def test_each_israeli_field_on_the_tax_documents_meets_its_bar() -> None:
         assert overall.accuracy("supplier_tax_id") >= 0.97 and overall.invalid_tax_ids == 0, overall.misses[:5]
         assert overall.accuracy("allocation_number") >= 0.99, overall.misses[:5]
         assert overall.accuracy("vat_amount") >= 0.97, overall.misses[:5]
+
+
+def test_a_zero_vat_is_checked_as_zero_not_as_missing() -> None:
+    from receipts.tax import checked
+
+    codes, _ = checked({"document_type": "tax_invoice", "currency": "ILS", "amount": Decimal("120.00"),
+                        "amount_before_vat": Decimal("100.00"), "vat_amount": Decimal("0"),
+                        "receipt_date": date(2025, 3, 1)})
+    assert codes == ["vat_mismatch"]
